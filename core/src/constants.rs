@@ -1,0 +1,61 @@
+//! Every limit in the runtime, named with its unit last and the reasoning behind its number.
+//!
+//! Relationships between limits are checked at compile time at the bottom of this file, so a
+//! change that breaks one fails the build rather than a run.
+
+/// Slots in the ring when a topology does not say. At most 4 stages × [`BATCH_SIZE_MAX_DEFAULT`]
+/// (256) = 1,024 events are being worked on at once when every stage is busy with a full batch;
+/// four times that leaves room for the producer to run ahead by as much again while a stage
+/// stalls (a page fault, a preemption on a shared core), so a brief stall does not reach back to
+/// the producer. With 128-byte events the ring is 512 KiB: it fits the L2 of the machines we run
+/// on, so a slot is still warm when the next stage reads it.
+pub const RING_CAPACITY_DEFAULT: usize = 4_096;
+
+/// The largest ring a topology may ask for: 2^24 slots, 2 GiB of 128-byte events. Beyond this a
+/// typo in a configuration file would take the machine's memory; no stage chain needs more than a
+/// few batches in flight per stage.
+pub const RING_CAPACITY_MAX: usize = 1 << 24;
+
+/// Events a consumer takes from its barrier in one batch when a topology does not say. A stage
+/// publishes its cursor once per batch, and the next core pays one cache-line transfer to see it:
+/// about 57 ns on the 2-core dev box and 170–200 ns on the 16-core box (docs/ARCHITECTURE.md,
+/// "What a handoff costs"). Over 256 events that is under 1 ns an event; smaller batches would
+/// let the handoff dominate, and larger ones would hold downstream stages back for longer before
+/// they can start.
+pub const BATCH_SIZE_MAX_DEFAULT: usize = 256;
+
+/// Polls of an upstream cursor before `spin-then-yield` or `spin-then-park` start yielding the
+/// core. A poll of a cursor on a line another core is writing costs a few ns, a handoff about
+/// 60–200 ns; 256 polls cover a handoff several times over (under ~1 µs) before giving the core
+/// away, which matters when threads outnumber cores and the thread we wait for needs this core.
+pub const WAIT_SPIN_COUNT: u32 = 256;
+
+/// Yields (`sched_yield`, ~1 µs each) after spinning, before `spin-then-park` parks the thread.
+/// 64 yields ≈ 64 µs of staying responsive before paying a futex wake-up (tens of µs) instead.
+pub const WAIT_YIELD_COUNT: u32 = 64;
+
+/// Stages in one topology. The switch needs five (journal, authorize, route, ledger, egress);
+/// 32 leaves room for experiments while keeping the validation's pairwise checks trivial.
+pub const STAGE_COUNT_MAX: usize = 32;
+
+/// Workers in one worker group. More workers than cores only adds contention; 256 is above the
+/// core count of any machine this runs on.
+pub const WORKERS_PER_STAGE_MAX: usize = 256;
+
+/// Buckets of the batch-size histogram: bucket k counts batches of 2^k ..= 2^(k+1) − 1 events,
+/// so 25 buckets cover every batch up to [`RING_CAPACITY_MAX`].
+pub const BATCH_SIZE_BUCKET_COUNT: usize = 25;
+
+/// The length of a stage's name, which also names its threads and appears in every report.
+pub const STAGE_NAME_LENGTH_MAX: usize = 32;
+
+/// Core ids a thread may be pinned to are below this: Linux's `cpu_set_t` holds 1,024 bits
+/// (`CPU_SETSIZE`), and `libc` panics rather than fails when asked to set a bit beyond it.
+pub const CORE_ID_LIMIT: usize = 1_024;
+
+const _: () = assert!(RING_CAPACITY_DEFAULT.is_power_of_two());
+const _: () = assert!(RING_CAPACITY_MAX.is_power_of_two());
+const _: () = assert!(RING_CAPACITY_DEFAULT <= RING_CAPACITY_MAX);
+const _: () = assert!(BATCH_SIZE_MAX_DEFAULT <= RING_CAPACITY_DEFAULT);
+const _: () = assert!(1 << (BATCH_SIZE_BUCKET_COUNT - 1) == RING_CAPACITY_MAX);
+const _: () = assert!(WAIT_SPIN_COUNT > 0);

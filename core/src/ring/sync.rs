@@ -1,0 +1,80 @@
+//! The synchronisation primitives the ring is built from, swapped for `loom`'s under `--cfg loom`
+//! so the loom models in `core/tests/loom.rs` explore every interleaving of the real code.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::thread::yield_now;
+#[cfg(not(loom))]
+pub(crate) use std::thread::yield_now;
+
+/// One turn of a busy-spin loop.
+///
+/// Natively this is nothing at all: on the 2-core dev box a `pause` hint (`spin_loop`) cost about
+/// 20% of SPSC throughput (docs/ARCHITECTURE.md, "What a handoff costs"), so the loop re-reads the
+/// cursor straight away. Under loom it yields, which loom needs to make progress in a spin loop.
+#[inline(always)]
+pub(crate) fn spin() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
+/// A mutex and condition variable pair: `parking_lot`'s natively, `loom`'s in the models.
+pub(crate) struct ParkingSpot {
+    #[cfg(not(loom))]
+    lock: parking_lot::Mutex<()>,
+    #[cfg(not(loom))]
+    condvar: parking_lot::Condvar,
+    #[cfg(loom)]
+    lock: loom::sync::Mutex<()>,
+    #[cfg(loom)]
+    condvar: loom::sync::Condvar,
+}
+
+impl ParkingSpot {
+    pub(crate) fn new() -> Self {
+        Self {
+            lock: Default::default(),
+            condvar: Default::default(),
+        }
+    }
+
+    /// Wakes every thread blocked in [`ParkingSpot::wait_while`].
+    pub(crate) fn notify_all(&self) {
+        let _guard = self.lock();
+        self.condvar.notify_all();
+    }
+
+    /// Holds the lock while `blocked` is true and sleeps on the condition variable in between;
+    /// `blocked` is evaluated with the lock held, so a `notify_all` cannot slip between the check
+    /// and the sleep.
+    pub(crate) fn wait_while(&self, mut blocked: impl FnMut() -> bool) {
+        #[cfg(not(loom))]
+        {
+            let mut guard = self.lock.lock();
+            while blocked() {
+                self.condvar.wait(&mut guard);
+            }
+        }
+        #[cfg(loom)]
+        {
+            let mut guard = self.lock.lock().unwrap();
+            while blocked() {
+                guard = self.condvar.wait(guard).unwrap();
+            }
+        }
+    }
+
+    #[cfg(not(loom))]
+    fn lock(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.lock.lock()
+    }
+
+    #[cfg(loom)]
+    fn lock(&self) -> loom::sync::MutexGuard<'_, ()> {
+        self.lock.lock().unwrap()
+    }
+}
