@@ -7,6 +7,12 @@ use super::run_state::{Interrupt, RunState};
 use super::sync::{self, fence, AtomicUsize, Ordering, ParkingSpot};
 use crate::constants::{WAIT_SPIN_COUNT, WAIT_YIELD_COUNT};
 
+/// Spins before yielding, and yields before parking. Under loom every spin is a scheduling point,
+/// so the models take one of each: the interleavings that matter are the same, and there are far
+/// fewer of them.
+const SPINS: u32 = if cfg!(loom) { 1 } else { WAIT_SPIN_COUNT };
+const YIELDS: u32 = if cfg!(loom) { 1 } else { WAIT_YIELD_COUNT };
+
 /// How a thread waits for a cursor to move. Chosen per consumer and for the producer.
 ///
 /// | strategy | latency | CPU while idle | use when |
@@ -80,7 +86,7 @@ impl WaitStrategy {
             match self {
                 WaitStrategy::BusySpin => sync::spin(),
                 WaitStrategy::SpinThenYield => {
-                    if rounds < WAIT_SPIN_COUNT {
+                    if rounds < SPINS {
                         rounds += 1;
                         sync::spin();
                     } else {
@@ -88,10 +94,10 @@ impl WaitStrategy {
                     }
                 }
                 WaitStrategy::SpinThenPark => {
-                    if rounds < WAIT_SPIN_COUNT {
+                    if rounds < SPINS {
                         rounds += 1;
                         sync::spin();
-                    } else if rounds < WAIT_SPIN_COUNT + WAIT_YIELD_COUNT {
+                    } else if rounds < SPINS + YIELDS {
                         rounds += 1;
                         sync::yield_now();
                     } else if let Some(signal) = run_state.signal() {
