@@ -1,1 +1,123 @@
-//! placeholder
+//! Shared pieces of Clearway's criterion benchmarks. The principal type in this crate is
+//! [`Message`], the 64-byte payload every queue in the comparison carries.
+//!
+//! # Layout
+//!
+//! | bench | group | compares |
+//! | --- | --- | --- |
+//! | `benches/spsc.rs` | `spsc_64B` | Clearway's ring, one publish and batches of 64, against crossbeam, rtrb and disruptor |
+//! | `benches/pipeline.rs` | `pipeline_1p3c` | one producer and three chained stages: Clearway, crossbeam channels, fused |
+//! | `benches/mpsc.rs` | `mpsc_64B` | two producers and one consumer: Clearway's multi-producer ring, crossbeam |
+//! | `benches/spsc_ratios.rs` | (none) | the `spsc_64B` cases interleaved, as within-round ratios |
+//!
+//! Every bench times only the messages moving (threads are started and stopped around each timed
+//! span, the same way for every queue), and checks a checksum of what arrived before it counts.
+//! Group `harness_overhead` runs each bench's harness with nothing to carry (start and join the
+//! threads, loop over the values), so its cost can be told apart from the queues'.
+
+pub mod spsc;
+
+use std::time::Duration;
+
+use clearway_core::pipeline::{available_cores, pin_current_thread};
+use criterion::Criterion;
+
+/// Messages per timed iteration.
+pub const MESSAGES: u64 = 1_000_000;
+
+/// Slots in every queue and ring.
+pub const CAPACITY: usize = 1024;
+
+/// A 64-byte message: one value the consumer sums, and padding to a cache line.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
+pub struct Message {
+    /// What the consumer adds up.
+    pub value: u64,
+    /// Makes the message 64 bytes, as a small payment event is.
+    pub padding: [u64; 7],
+}
+
+const _: () = assert!(std::mem::size_of::<Message>() == 64);
+
+impl Message {
+    /// The message carrying `value`.
+    #[inline(always)]
+    pub fn new(value: u64) -> Self {
+        Self {
+            value,
+            padding: [0; 7],
+        }
+    }
+}
+
+/// The value of message `index`: distinct per message, so a lost, duplicated or stale message
+/// changes the checksum.
+#[inline(always)]
+pub fn value_of(index: u64) -> u64 {
+    index.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 8
+}
+
+/// What a consumer's sum of `value_of(0..count)` must come to.
+pub fn checksum(count: u64) -> u64 {
+    (0..count).fold(0, |sum, index| sum.wrapping_add(value_of(index)))
+}
+
+/// Runs `iterations` iterations of `case`, checking each one's checksum, and returns the time
+/// they took together: what criterion's `iter_custom` wants.
+pub fn timed(name: &str, iterations: u64, case: impl Fn() -> (Duration, u64)) -> Duration {
+    let expected = checksum(MESSAGES);
+    (0..iterations)
+        .map(|_| {
+            let (elapsed, received) = case();
+            verify(name, received, expected);
+            elapsed
+        })
+        .sum()
+}
+
+/// Panics with the bench name unless what arrived adds up.
+pub fn verify(bench: &str, received: u64, expected: u64) {
+    assert_eq!(
+        received, expected,
+        "{bench}: the checksum of what arrived is wrong; this run does not count"
+    );
+}
+
+/// The small fixed work each pipeline stage does per event: a few rounds of a 64-bit mix, so the
+/// stages cost something and the compiler cannot fold them away.
+#[inline(always)]
+pub fn stage_work(value: u64, round_key: u64) -> u64 {
+    let mut x = value ^ round_key;
+    for _ in 0..4 {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0x7FB5_D329_728E_A185);
+    }
+    x
+}
+
+/// The cores the benches pin to: the producer's, then one per other thread as far as the machine
+/// has them (`None` where it does not: that thread runs unpinned).
+pub fn bench_cores(threads: usize) -> Vec<Option<usize>> {
+    let cores = available_cores();
+    (0..threads)
+        .map(|index| cores.get(index).copied())
+        .collect()
+}
+
+/// Pins the calling thread, if it has a core.
+pub fn pin(core: Option<usize>) {
+    if let Some(core) = core {
+        pin_current_thread(core).unwrap_or_else(|error| panic!("{error}"));
+    }
+}
+
+/// Criterion set for these benches: each iteration moves a million messages, so ten samples over
+/// a few seconds give a stable median without the run taking minutes per queue.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .configure_from_args()
+}

@@ -49,8 +49,11 @@ enum Source<I, O> {
     /// A sequencer each producer clones.
     Multi(MultiProducerSequencer),
     /// The fused chain, parked here while no producer holds it.
-    Fused(Mutex<Option<Fused<I, O, Chain<I, O>>>>),
+    Fused(Mutex<Option<FusedChain<I, O>>>),
 }
+
+/// A fused topology's chain, ready to run on the producer's thread.
+type FusedChain<I, O> = Fused<I, O, Chain<I, O>>;
 
 struct WorkerSlot {
     stage: usize,
@@ -144,7 +147,7 @@ where
             let stage = topology.stage(stage_index);
             let upstreams = topology.upstreams(stage_index);
             let name: Arc<str> = Arc::from(stage.name.as_str());
-            for worker in 0..stage.workers {
+            for (worker, cursor) in cursors[stage_index].iter().enumerate() {
                 let upstream = if upstreams.is_empty() {
                     Upstream::Producer(published.clone())
                 } else {
@@ -164,7 +167,7 @@ where
                         stage.wait,
                         Arc::clone(&pipeline.run_state),
                     ),
-                    cursor: Arc::clone(&cursors[stage_index][worker]),
+                    cursor: Arc::clone(cursor),
                     counters: Arc::clone(&counters),
                     batch_size_max: config.batch_size_max as u64,
                     run_state: Arc::clone(&pipeline.run_state),
@@ -347,7 +350,7 @@ impl<I, O> Pipeline<I, O> {
         }
     }
 
-    fn finish_fused(&self, mut fused: Fused<I, O, Chain<I, O>>) {
+    fn finish_fused(&self, mut fused: FusedChain<I, O>) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| fused.handler_mut().on_shutdown())) {
             let stage = fused
                 .handler()
@@ -384,7 +387,7 @@ impl<I, O> Pipeline<I, O> {
         }
     }
 
-    pub(crate) fn return_fused(&self, fused: Fused<I, O, Chain<I, O>>) {
+    pub(crate) fn return_fused(&self, fused: FusedChain<I, O>) {
         if let Source::Fused(parked) = &self.source {
             *parked.lock() = Some(fused);
         }

@@ -6,20 +6,32 @@ pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, O
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+#[cfg(not(loom))]
+use crate::constants::BUSY_SPIN_PAUSE_COUNT;
+
 #[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 #[cfg(not(loom))]
 pub(crate) use std::thread::yield_now;
 
-/// One turn of a busy-spin loop.
-///
-/// Natively this is nothing at all: on the 2-core dev box a `pause` hint (`spin_loop`) cost about
-/// 20% of SPSC throughput (docs/ARCHITECTURE.md, "What a handoff costs"), so the loop re-reads the
-/// cursor straight away. Under loom it yields, which loom needs to make progress in a spin loop.
+/// One turn of the spin phase of `spin-then-yield` and `spin-then-park`: natively nothing, so the
+/// cursor is re-read at once and the phase stays short before the thread gives its core away.
+/// Under loom it yields, which loom needs to make progress in a spin loop.
 #[inline(always)]
 pub(crate) fn spin() {
     #[cfg(loom)]
     loom::thread::yield_now();
+}
+
+/// One turn of a `busy-spin` loop: [`BUSY_SPIN_PAUSE_COUNT`] pause hints before the next read.
+#[inline(always)]
+pub(crate) fn busy_spin_pause() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    for _ in 0..BUSY_SPIN_PAUSE_COUNT {
+        std::hint::spin_loop();
+    }
 }
 
 /// A mutex and condition variable pair: `parking_lot`'s natively, `loom`'s in the models.

@@ -27,7 +27,7 @@ const YIELDS: u32 = if cfg!(loom) { 1 } else { WAIT_YIELD_COUNT };
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WaitStrategy {
-    /// Re-read the cursor until it moves.
+    /// Re-read the cursor until it moves, with a few pause hints between reads.
     BusySpin,
     /// Re-read [`WAIT_SPIN_COUNT`] times, then yield the core between reads.
     #[default]
@@ -84,7 +84,7 @@ impl WaitStrategy {
                 return Err(interrupt);
             }
             match self {
-                WaitStrategy::BusySpin => sync::spin(),
+                WaitStrategy::BusySpin => sync::busy_spin_pause(),
                 WaitStrategy::SpinThenYield => {
                     if rounds < SPINS {
                         rounds += 1;

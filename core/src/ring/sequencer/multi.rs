@@ -24,15 +24,18 @@ pub struct MultiProducerShared {
 
 impl MultiProducerShared {
     /// The count of sequences published contiguously from `next`: scans the availability flags
-    /// from `next` up to the claim counter and stops at the first slot not yet published.
+    /// from `next` and stops at the first slot not yet published.
     ///
-    /// A flag for `s` can only hold `s`, an older lap's sequence, or `u64::MAX`: a producer cannot
-    /// claim `s + capacity` before every gating cursor has passed `s`, and the caller has not.
+    /// It never reads the claim counter, which every producer is adding to: a consumer polling
+    /// that line would take it away from them on every poll. The flags alone are enough. A flag
+    /// for `s` can only hold `s` (published), an older lap's sequence, or `u64::MAX`: a producer
+    /// cannot claim `s + capacity` before every gating cursor has passed `s`, and the caller, at
+    /// `next <= s`, has not. So the scan stops by itself, within one lap.
     #[inline]
     pub(crate) fn highest_published(&self, next: u64) -> u64 {
-        let claimed = self.claimed.get();
+        let end = next + self.available.len() as u64;
         let mut sequence = next;
-        while sequence < claimed {
+        while sequence < end {
             let flag = &self.available[(sequence & self.mask) as usize];
             if flag.load(Ordering::Acquire) != sequence {
                 break;

@@ -1,0 +1,243 @@
+//! The cases of the SPSC comparison, shared by the criterion bench (`benches/spsc.rs`, group
+//! `spsc_64B`) and the interleaved one (`benches/spsc_ratios.rs`). Each moves [`MESSAGES`] 64-byte
+//! messages from the calling thread (the producer, pinned by the caller) to a consumer pinned to
+//! the second core, and returns the time from the first send to the consumer's end, with the
+//! consumer's checksum.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clearway_core::pipeline::{
+    Handlers, InputHandler, Pipeline, StageConfig, StageFault, TopologyConfig,
+};
+use clearway_core::ring::WaitStrategy;
+use disruptor::{BusySpin, ProcessorSettings as _, Producer as _};
+
+use crate::{bench_cores, pin, value_of, Message, CAPACITY, MESSAGES};
+
+/// A case: moves the messages once; returns (elapsed, checksum received).
+pub type Case = fn() -> (Duration, u64);
+
+/// The cases of group `spsc_64B`, by function id.
+pub const CASES: [(&str, Case); 7] = [
+    ("clearway", || clearway(1)),
+    ("clearway_batch64", || clearway(64)),
+    ("crossbeam_array_queue", crossbeam_array_queue),
+    ("crossbeam_channel", crossbeam_channel),
+    ("rtrb", rtrb),
+    ("disruptor", || disruptor(1)),
+    ("disruptor_batch64", || disruptor(64)),
+];
+
+/// Sums message values; reports the sum when the pipeline shuts down.
+struct Sum {
+    local: u64,
+    total: Arc<AtomicU64>,
+}
+
+impl InputHandler<Message> for Sum {
+    #[inline(always)]
+    fn on_event(&mut self, message: &Message, _: u64, _: bool) -> Result<(), StageFault> {
+        self.local = self.local.wrapping_add(message.value);
+        Ok(())
+    }
+
+    fn on_shutdown(&mut self) {
+        self.total.store(self.local, Ordering::Relaxed);
+    }
+}
+
+/// Clearway's pipeline with one input-only stage; one publish per message when `batch` is 1,
+/// else `publish_batch` of `batch`.
+pub fn clearway(batch: usize) -> (Duration, u64) {
+    let cores = bench_cores(2);
+    let mut stage = StageConfig::new("consumer").wait(WaitStrategy::BusySpin);
+    if let Some(core) = cores[1] {
+        stage = stage.core(core);
+    }
+    let topology = TopologyConfig::new()
+        .ring_capacity(CAPACITY)
+        .producer_wait(WaitStrategy::BusySpin)
+        .stage(stage)
+        .validate()
+        .expect("the bench topology is valid");
+    let total = Arc::new(AtomicU64::new(0));
+    let handlers = {
+        let total = Arc::clone(&total);
+        Handlers::<Message, ()>::new().input_stage("consumer", move |_| Sum {
+            local: 0,
+            total: Arc::clone(&total),
+        })
+    };
+    let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
+    let start = Instant::now();
+    {
+        let mut producer = pipeline.producer().unwrap();
+        if batch == 1 {
+            for index in 0..MESSAGES {
+                producer
+                    .publish(|_, message, _| message.value = value_of(index))
+                    .unwrap();
+            }
+        } else {
+            let mut index = 0;
+            while index < MESSAGES {
+                let count = batch.min((MESSAGES - index) as usize);
+                producer
+                    .publish_batch(count, |_, message, _| {
+                        message.value = value_of(index);
+                        index += 1;
+                    })
+                    .unwrap();
+            }
+        }
+    }
+    pipeline.shutdown().expect("the bench pipeline runs clean");
+    (start.elapsed(), total.load(Ordering::Relaxed))
+}
+
+/// Spawns the consumer thread pinned to core 1, running `consume` until it has `MESSAGES`.
+pub(crate) fn spawn_consumer(
+    consume: impl FnOnce() -> u64 + Send + 'static,
+) -> thread::JoinHandle<u64> {
+    let core = bench_cores(2)[1];
+    thread::spawn(move || {
+        pin(core);
+        consume()
+    })
+}
+
+/// crossbeam's `ArrayQueue`, both sides spinning on a full or empty queue.
+pub fn crossbeam_array_queue() -> (Duration, u64) {
+    let queue = Arc::new(crossbeam::queue::ArrayQueue::<Message>::new(CAPACITY));
+    let consumer = {
+        let queue = Arc::clone(&queue);
+        spawn_consumer(move || {
+            let (mut sum, mut received) = (0u64, 0);
+            while received < MESSAGES {
+                if let Some(message) = queue.pop() {
+                    sum = sum.wrapping_add(message.value);
+                    received += 1;
+                }
+            }
+            sum
+        })
+    };
+    let start = Instant::now();
+    for index in 0..MESSAGES {
+        let mut message = Message::new(value_of(index));
+        while let Err(back) = queue.push(message) {
+            message = back;
+        }
+    }
+    let sum = consumer.join().unwrap();
+    (start.elapsed(), sum)
+}
+
+/// crossbeam's bounded channel, blocking as it does.
+pub fn crossbeam_channel() -> (Duration, u64) {
+    let (sender, receiver) = crossbeam::channel::bounded::<Message>(CAPACITY);
+    let consumer = spawn_consumer(move || {
+        let mut sum = 0u64;
+        for message in receiver.iter().take(MESSAGES as usize) {
+            sum = sum.wrapping_add(message.value);
+        }
+        sum
+    });
+    let start = Instant::now();
+    for index in 0..MESSAGES {
+        sender.send(Message::new(value_of(index))).unwrap();
+    }
+    let sum = consumer.join().unwrap();
+    (start.elapsed(), sum)
+}
+
+/// rtrb's wait-free SPSC ring, one push and one pop per message, both sides spinning.
+pub fn rtrb() -> (Duration, u64) {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::<Message>::new(CAPACITY);
+    let consumer = spawn_consumer(move || {
+        let (mut sum, mut received) = (0u64, 0);
+        while received < MESSAGES {
+            if let Ok(message) = consumer.pop() {
+                sum = sum.wrapping_add(message.value);
+                received += 1;
+            }
+        }
+        sum
+    });
+    let start = Instant::now();
+    for index in 0..MESSAGES {
+        let mut message = Message::new(value_of(index));
+        while let Err(rtrb::PushError::Full(back)) = producer.push(message) {
+            message = back;
+        }
+    }
+    let sum = consumer.join().unwrap();
+    (start.elapsed(), sum)
+}
+
+/// The `disruptor` crate, `BusySpin`; one `publish` per message when `batch` is 1, else
+/// `batch_publish` of `batch`.
+pub fn disruptor(batch: usize) -> (Duration, u64) {
+    let total = Arc::new(AtomicU64::new(0));
+    let handler = {
+        let total = Arc::clone(&total);
+        let mut local = 0u64;
+        move |message: &Message, _: i64, end_of_batch: bool| {
+            local = local.wrapping_add(message.value);
+            if end_of_batch {
+                total.store(local, Ordering::Relaxed);
+            }
+        }
+    };
+    let cores = bench_cores(2);
+    let builder = disruptor::build_single_producer(CAPACITY, Message::default, BusySpin);
+    let mut producer = match cores[1] {
+        Some(core) => {
+            // disruptor checks the core against the *calling* thread's affinity and its consumer
+            // inherits it; this thread is pinned to the producer's core, so it moves to the
+            // consumer's core while building, and back before the timed span.
+            pin(Some(core));
+            let producer = builder
+                .pin_at_core(core)
+                .handle_events_with(handler)
+                .build();
+            pin(cores[0]);
+            producer
+        }
+        None => builder.handle_events_with(handler).build(),
+    };
+    let start = Instant::now();
+    if batch == 1 {
+        for index in 0..MESSAGES {
+            producer.publish(|message| message.value = value_of(index));
+        }
+    } else {
+        let mut index = 0;
+        while index < MESSAGES {
+            let count = batch.min((MESSAGES - index) as usize);
+            producer.batch_publish(count, |messages| {
+                for message in messages {
+                    message.value = value_of(index);
+                    index += 1;
+                }
+            });
+        }
+    }
+    // Dropping the producer drains the consumer and joins it.
+    drop(producer);
+    (start.elapsed(), total.load(Ordering::Relaxed))
+}
+
+/// The harness with nothing to carry: start and join a pinned thread, and loop over the values.
+pub fn overhead() -> (Duration, u64) {
+    let consumer = spawn_consumer(|| 0);
+    let start = Instant::now();
+    let sum = (0..MESSAGES).fold(0u64, |sum, index| {
+        sum.wrapping_add(std::hint::black_box(value_of(index)))
+    });
+    consumer.join().unwrap();
+    (start.elapsed(), sum)
+}
