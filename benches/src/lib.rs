@@ -8,19 +8,72 @@
 //! | `benches/spsc.rs` | `spsc_64B` | Clearway's ring, one publish and batches of 64, against crossbeam, rtrb and disruptor |
 //! | `benches/pipeline.rs` | `pipeline_1p3c` | one producer and three chained stages: Clearway, crossbeam channels, fused |
 //! | `benches/mpsc.rs` | `mpsc_64B` | two producers and one consumer: Clearway's multi-producer ring, crossbeam |
-//! | `benches/spsc_ratios.rs` | (none) | the `spsc_64B` cases interleaved, as within-round ratios |
+//! | `benches/ratios.rs` | (none) | any group's cases interleaved round by round, as ratios |
+//!
+//! The cases live in `src/{spsc,pipeline,mpsc}.rs`; the bench files only hand them to criterion
+//! or to the interleaving runner.
 //!
 //! Every bench times only the messages moving (threads are started and stopped around each timed
 //! span, the same way for every queue), and checks a checksum of what arrived before it counts.
 //! Group `harness_overhead` runs each bench's harness with nothing to carry (start and join the
 //! threads, loop over the values), so its cost can be told apart from the queues'.
 
+pub mod mpsc;
+pub mod pipeline;
 pub mod spsc;
 
 use std::time::Duration;
 
 use clearway_core::pipeline::{available_cores, pin_current_thread};
-use criterion::Criterion;
+use criterion::{Criterion, Throughput};
+
+/// A case: moves [`MESSAGES`] once; returns the time it took and the checksum that arrived.
+pub type Case = fn() -> (Duration, u64);
+
+/// A benchmark group: its cases, what their checksum must be, and its harness-overhead case.
+pub struct Group {
+    /// The criterion group id.
+    pub name: &'static str,
+    /// The function id of this group's case in group `harness_overhead`.
+    pub overhead_name: &'static str,
+    /// The cases, by function id.
+    pub cases: &'static [(&'static str, Case)],
+    /// The checksum every case must arrive at.
+    pub expected: fn() -> u64,
+    /// The harness with nothing to carry.
+    pub overhead: Case,
+    /// The checksum the overhead case must arrive at.
+    pub overhead_expected: fn() -> u64,
+    /// Where the threads run, in words: printed before the group.
+    pub describe: fn() -> String,
+    /// The core of the calling thread, when it is the producer and has one. Threads it starts
+    /// inherit its affinity, so a group whose other threads run unpinned leaves it unpinned too.
+    pub producer_core: fn() -> Option<usize>,
+}
+
+/// Runs `group` under criterion, with the producer's thread pinned first, and its overhead case
+/// in group `harness_overhead`.
+pub fn run_group(criterion: &mut Criterion, group: &Group) {
+    println!("{}", (group.describe)());
+    pin((group.producer_core)());
+    let expected = (group.expected)();
+    let mut benchmark = criterion.benchmark_group(group.name);
+    benchmark.throughput(Throughput::Elements(MESSAGES));
+    for &(name, case) in group.cases {
+        benchmark.bench_function(name, |bencher| {
+            bencher.iter_custom(|iterations| timed(name, iterations, expected, case))
+        });
+    }
+    benchmark.finish();
+
+    let expected = (group.overhead_expected)();
+    let mut benchmark = criterion.benchmark_group("harness_overhead");
+    benchmark.throughput(Throughput::Elements(MESSAGES));
+    benchmark.bench_function(group.overhead_name, |bencher| {
+        bencher.iter_custom(|iterations| timed("overhead", iterations, expected, group.overhead))
+    });
+    benchmark.finish();
+}
 
 /// Messages per timed iteration.
 pub const MESSAGES: u64 = 1_000_000;
@@ -63,10 +116,9 @@ pub fn checksum(count: u64) -> u64 {
     (0..count).fold(0, |sum, index| sum.wrapping_add(value_of(index)))
 }
 
-/// Runs `iterations` iterations of `case`, checking each one's checksum, and returns the time
-/// they took together: what criterion's `iter_custom` wants.
-pub fn timed(name: &str, iterations: u64, case: impl Fn() -> (Duration, u64)) -> Duration {
-    let expected = checksum(MESSAGES);
+/// Runs `iterations` iterations of `case`, checking each one's checksum against `expected`, and
+/// returns the time they took together: what criterion's `iter_custom` wants.
+pub fn timed(name: &str, iterations: u64, expected: u64, case: Case) -> Duration {
     (0..iterations)
         .map(|_| {
             let (elapsed, received) = case();

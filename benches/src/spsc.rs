@@ -1,5 +1,5 @@
-//! The cases of the SPSC comparison, shared by the criterion bench (`benches/spsc.rs`, group
-//! `spsc_64B`) and the interleaved one (`benches/spsc_ratios.rs`). Each moves [`MESSAGES`] 64-byte
+//! The cases of group `spsc_64B`, shared by the criterion bench (`benches/spsc.rs`) and the
+//! interleaved one (`benches/ratios.rs`). Each moves [`MESSAGES`] 64-byte
 //! messages from the calling thread (the producer, pinned by the caller) to a consumer pinned to
 //! the second core, and returns the time from the first send to the consumer's end, with the
 //! consumer's checksum.
@@ -15,21 +15,33 @@ use clearway_core::pipeline::{
 use clearway_core::ring::WaitStrategy;
 use disruptor::{BusySpin, ProcessorSettings as _, Producer as _};
 
-use crate::{bench_cores, pin, value_of, Message, CAPACITY, MESSAGES};
+use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, CAPACITY, MESSAGES};
 
-/// A case: moves the messages once; returns (elapsed, checksum received).
-pub type Case = fn() -> (Duration, u64);
-
-/// The cases of group `spsc_64B`, by function id.
-pub const CASES: [(&str, Case); 7] = [
-    ("clearway", || clearway(1)),
-    ("clearway_batch64", || clearway(64)),
-    ("crossbeam_array_queue", crossbeam_array_queue),
-    ("crossbeam_channel", crossbeam_channel),
-    ("rtrb", rtrb),
-    ("disruptor", || disruptor(1)),
-    ("disruptor_batch64", || disruptor(64)),
-];
+/// Group `spsc_64B`.
+pub const GROUP: Group = Group {
+    name: "spsc_64B",
+    overhead_name: "spsc",
+    cases: &[
+        ("clearway", (|| clearway(1)) as Case),
+        ("clearway_batch64", || clearway(64)),
+        ("crossbeam_array_queue", crossbeam_array_queue),
+        ("crossbeam_channel", crossbeam_channel),
+        ("rtrb", rtrb),
+        ("disruptor", || disruptor(1)),
+        ("disruptor_batch64", || disruptor(64)),
+    ],
+    expected: || checksum(MESSAGES),
+    overhead,
+    overhead_expected: || checksum(MESSAGES),
+    describe: || {
+        let cores = bench_cores(2);
+        format!(
+            "spsc_64B: producer on core {:?}, consumer on core {:?}",
+            cores[0], cores[1]
+        )
+    },
+    producer_core: || bench_cores(1)[0],
+};
 
 /// Sums message values; reports the sum when the pipeline shuts down.
 struct Sum {

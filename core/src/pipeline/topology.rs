@@ -88,7 +88,9 @@ pub struct StageConfig {
     /// Threads sharing the stage by sequence; 1 for a single-threaded stage.
     #[serde(default = "workers_default")]
     pub workers: usize,
-    /// The core for each worker, in worker order; empty to leave the threads unpinned.
+    /// The core for each worker, in worker order; empty to leave the threads unpinned. Unpinned
+    /// threads inherit the affinity of the thread that starts the pipeline: start it before
+    /// pinning the producer's thread, or they will share the producer's core.
     #[serde(default)]
     pub cores: Vec<usize>,
     /// How the stage's workers wait for their upstreams.
