@@ -27,12 +27,13 @@ pub const BATCH_SIZE_MAX_DEFAULT: usize = 256;
 /// Pause hints (`spin_loop`, the x86 `pause`) between two reads of a cursor in a `busy-spin`
 /// wait. Every read of a cursor its owner keeps writing pulls the line over and makes the owner's
 /// next write wait for it back; pausing between reads lets the owner publish several times per
-/// transfer, so the waiter takes bigger batches. Eight pauses are 0.1–0.4 µs (a `pause` is tens of
-/// cycles on AMD Zen, ~140 on recent Intel): the added latency is a few handoffs at most. Measured
-/// with the interleaved SPSC bench (`cargo bench -p clearway-benches --bench spsc_ratios`) on the
-/// 2-core dev box: 0, 4 and 8 pauses gave Clearway 2.1×, 1.8–2.0× and 2.6–3.1× the throughput
-/// of crossbeam's ArrayQueue, as medians of per-round ratios over 21 rounds.
-pub const BUSY_SPIN_PAUSE_COUNT: u32 = 8;
+/// transfer, so the waiter takes bigger batches. Sixteen pauses are about 0.1 µs on AMD Zen and
+/// up to ~0.8 µs on recent Intel (~140 cycles a `pause`): latency a payment never notices, bought
+/// for throughput. Measured with `cargo bench -p clearway-benches --bench ratios -- spsc 31` on
+/// the 2-core dev box, Clearway's one-publish-per-message throughput over crossbeam's ArrayQueue
+/// (median of within-round ratios): no pauses 2.1×; 4 pauses 1.8–2.0×; 8 pauses 2.1–3.1×;
+/// 16 pauses 2.9–3.7×; 32 pauses 3.0×. Re-measure on the 16-core box before changing it.
+pub const BUSY_SPIN_PAUSE_COUNT: u32 = 16;
 
 /// Polls of an upstream cursor before `spin-then-yield` or `spin-then-park` start yielding the
 /// core. A poll of a cursor on a line another core is writing costs a few ns, a handoff about

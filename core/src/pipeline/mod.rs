@@ -49,7 +49,7 @@
 //! | [`topology`] | [`TopologyConfig`], [`StageConfig`], [`Topology`]: the graph, validated |
 //! | [`handler`] | [`Handler`], [`InputHandler`], [`StageFault`], [`Worker`] |
 //! | [`handlers`] | [`Handlers`]: factories by stage name |
-//! | [`pipeline`](self::pipeline) | [`Pipeline`]: start, counters, shutdown |
+//! | [`pipeline`](mod@self::pipeline) | [`Pipeline`]: start, counters, shutdown |
 //! | [`producer`] | [`Producer`]: publish one event or a batch |
 //! | `consumer` | the loop every worker thread runs |
 //! | [`fused`] | [`Fused`]: every stage on one thread, the per-core bound |

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::run_state::{Interrupt, RunState};
 use super::sync::{self, fence, AtomicUsize, Ordering, ParkingSpot};
+#[cfg(doc)]
+use crate::constants::BUSY_SPIN_PAUSE_COUNT;
 use crate::constants::{WAIT_SPIN_COUNT, WAIT_YIELD_COUNT};
 
 /// Spins before yielding, and yields before parking. Under loom every spin is a scheduling point,
@@ -17,7 +19,7 @@ const YIELDS: u32 = if cfg!(loom) { 1 } else { WAIT_YIELD_COUNT };
 ///
 /// | strategy | latency | CPU while idle | use when |
 /// | --- | --- | --- | --- |
-/// | `busy-spin` | lowest (a cache-line handoff) | one full core | every spinning thread has a core of its own |
+/// | `busy-spin` | lowest: a handoff plus at most [`BUSY_SPIN_PAUSE_COUNT`] pauses | one full core | every spinning thread has a core of its own |
 /// | `spin-then-yield` | a handoff, or a yield (~1 µs) | a core, shared politely | threads may outnumber cores |
 /// | `spin-then-park` | up to a futex wake-up (tens of µs) | none | idle stages, 2-core machines, tests |
 ///
@@ -27,7 +29,8 @@ const YIELDS: u32 = if cfg!(loom) { 1 } else { WAIT_YIELD_COUNT };
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WaitStrategy {
-    /// Re-read the cursor until it moves, with a few pause hints between reads.
+    /// Re-read the cursor until it moves, with [`BUSY_SPIN_PAUSE_COUNT`] pause hints between
+    /// reads.
     BusySpin,
     /// Re-read [`WAIT_SPIN_COUNT`] times, then yield the core between reads.
     #[default]
