@@ -22,9 +22,11 @@ pub mod mpsc;
 pub mod pipeline;
 pub mod spsc;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use clearway_core::pipeline::{available_cores, pin_current_thread};
+use clearway_core::pipeline::{available_cores, pin_current_thread, InputHandler, StageFault};
 use criterion::{Criterion, Throughput};
 
 /// A case: moves [`MESSAGES`] once; returns the time it took and the checksum that arrived.
@@ -101,6 +103,32 @@ impl Message {
             value,
             padding: [0; 7],
         }
+    }
+}
+
+/// The consumer every Clearway case uses: sums message values, and reports the sum into `total`
+/// when the pipeline shuts down (so nothing shared is written per message).
+pub struct Sum {
+    local: u64,
+    total: Arc<AtomicU64>,
+}
+
+impl Sum {
+    /// A sum at zero, reported into `total`.
+    pub fn new(total: Arc<AtomicU64>) -> Self {
+        Self { local: 0, total }
+    }
+}
+
+impl InputHandler<Message> for Sum {
+    #[inline(always)]
+    fn on_event(&mut self, message: &Message, _: u64, _: bool) -> Result<(), StageFault> {
+        self.local = self.local.wrapping_add(message.value);
+        Ok(())
+    }
+
+    fn on_shutdown(&mut self) {
+        self.total.store(self.local, Ordering::Relaxed);
     }
 }
 

@@ -19,13 +19,11 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clearway_core::pipeline::{
-    Handlers, InputHandler, Pipeline, ProducerKind, StageConfig, StageFault, TopologyConfig,
-};
+use clearway_core::pipeline::{Handlers, Pipeline, ProducerKind, StageConfig, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
 use crossbeam::utils::Backoff;
 
-use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, CAPACITY, MESSAGES};
+use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, Sum, CAPACITY, MESSAGES};
 
 /// Group `mpsc_64B`.
 pub const GROUP: Group = Group {
@@ -59,23 +57,6 @@ fn placement() -> Option<[usize; 3]> {
     Some([cores[0]?, cores[1]?, cores[2]?])
 }
 
-struct Sum {
-    local: u64,
-    total: Arc<AtomicU64>,
-}
-
-impl InputHandler<Message> for Sum {
-    #[inline(always)]
-    fn on_event(&mut self, message: &Message, _: u64, _: bool) -> Result<(), StageFault> {
-        self.local = self.local.wrapping_add(message.value);
-        Ok(())
-    }
-
-    fn on_shutdown(&mut self) {
-        self.total.store(self.local, Ordering::Relaxed);
-    }
-}
-
 /// Clearway's multi-producer ring: one publish per message when `batch` is 1, else
 /// `publish_batch` of `batch`.
 pub fn clearway(batch: usize) -> (Duration, u64) {
@@ -98,10 +79,8 @@ pub fn clearway(batch: usize) -> (Duration, u64) {
     let total = Arc::new(AtomicU64::new(0));
     let handlers = {
         let total = Arc::clone(&total);
-        Handlers::<Message, ()>::new().input_stage("consumer", move |_| Sum {
-            local: 0,
-            total: Arc::clone(&total),
-        })
+        Handlers::<Message, ()>::new()
+            .input_stage("consumer", move |_| Sum::new(Arc::clone(&total)))
     };
     let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
     let start_line = Barrier::new(PRODUCERS as usize + 1);

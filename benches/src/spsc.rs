@@ -9,13 +9,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clearway_core::pipeline::{
-    Handlers, InputHandler, Pipeline, StageConfig, StageFault, TopologyConfig,
-};
+use clearway_core::pipeline::{Handlers, Pipeline, StageConfig, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
 use disruptor::{BusySpin, ProcessorSettings as _, Producer as _};
 
-use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, CAPACITY, MESSAGES};
+use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, Sum, CAPACITY, MESSAGES};
 
 /// Group `spsc_64B`.
 pub const GROUP: Group = Group {
@@ -43,24 +41,6 @@ pub const GROUP: Group = Group {
     producer_core: || bench_cores(1)[0],
 };
 
-/// Sums message values; reports the sum when the pipeline shuts down.
-struct Sum {
-    local: u64,
-    total: Arc<AtomicU64>,
-}
-
-impl InputHandler<Message> for Sum {
-    #[inline(always)]
-    fn on_event(&mut self, message: &Message, _: u64, _: bool) -> Result<(), StageFault> {
-        self.local = self.local.wrapping_add(message.value);
-        Ok(())
-    }
-
-    fn on_shutdown(&mut self) {
-        self.total.store(self.local, Ordering::Relaxed);
-    }
-}
-
 /// Clearway's pipeline with one input-only stage; one publish per message when `batch` is 1,
 /// else `publish_batch` of `batch`.
 pub fn clearway(batch: usize) -> (Duration, u64) {
@@ -78,10 +58,8 @@ pub fn clearway(batch: usize) -> (Duration, u64) {
     let total = Arc::new(AtomicU64::new(0));
     let handlers = {
         let total = Arc::clone(&total);
-        Handlers::<Message, ()>::new().input_stage("consumer", move |_| Sum {
-            local: 0,
-            total: Arc::clone(&total),
-        })
+        Handlers::<Message, ()>::new()
+            .input_stage("consumer", move |_| Sum::new(Arc::clone(&total)))
     };
     let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
     let start = Instant::now();

@@ -10,11 +10,13 @@ mod common;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use clearway_core::pipeline::{Handlers, Pipeline, TopologyConfig, Worker};
+use clearway_core::pipeline::{Pipeline, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
-use common::{value_of, First, Input, Next, Output};
+use common::{chain_handlers, value_of};
 
-const EVENTS: u64 = 300_000;
+// Every event here costs a few context switches (the ring holds at most four), so tens of
+// thousands of laps is what fits in well under a second on two cores.
+const EVENTS: u64 = 60_000;
 
 fn run(ring_capacity: usize, batch_size_max: usize, wait: WaitStrategy) {
     let topology = TopologyConfig::chain(["first", "second", "third"], wait)
@@ -23,14 +25,7 @@ fn run(ring_capacity: usize, batch_size_max: usize, wait: WaitStrategy) {
         .validate()
         .unwrap();
     let seen = Arc::new(AtomicU64::new(0));
-    let handlers = {
-        let seen = Arc::clone(&seen);
-        Handlers::<Input, Output>::new()
-            .stage("first", move |worker| First::new(worker, Arc::clone(&seen)))
-            .stage("second", |worker: Worker| Next::new(worker, 2, 1))
-            .stage("third", |worker: Worker| Next::new(worker, 3, 1))
-    };
-    let pipeline = Pipeline::start(&topology, handlers).unwrap();
+    let pipeline = Pipeline::start(&topology, chain_handlers(&seen)).unwrap();
     {
         let mut producer = pipeline.producer().unwrap();
         for _ in 0..EVENTS / 3 {

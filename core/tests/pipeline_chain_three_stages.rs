@@ -10,9 +10,9 @@ mod common;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use clearway_core::pipeline::{Handlers, Pipeline, TopologyConfig, Worker};
+use clearway_core::pipeline::{Pipeline, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
-use common::{value_of, First, Input, Next, Output};
+use common::{chain_handlers, value_of};
 
 const EVENTS: u64 = 2_000_000;
 
@@ -22,14 +22,7 @@ fn run(wait: WaitStrategy, batched: bool) {
         .validate()
         .unwrap();
     let seen = Arc::new(AtomicU64::new(0));
-    let handlers = {
-        let seen = Arc::clone(&seen);
-        Handlers::<Input, Output>::new()
-            .stage("first", move |worker| First::new(worker, Arc::clone(&seen)))
-            .stage("second", |worker: Worker| Next::new(worker, 2, 1))
-            .stage("third", |worker: Worker| Next::new(worker, 3, 1))
-    };
-    let pipeline = Pipeline::start(&topology, handlers).unwrap();
+    let pipeline = Pipeline::start(&topology, chain_handlers(&seen)).unwrap();
     {
         let mut producer = pipeline.producer().unwrap();
         if batched {

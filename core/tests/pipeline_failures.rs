@@ -95,7 +95,7 @@ fn panicking_stage_releases_a_producer_blocked_on_a_full_ring_and_names_itself()
         WaitStrategy::BusySpin,
     ] {
         let (publish_error, shutdown_error) = within(ONE_SECOND, move || {
-            let pipeline = chain_with_breaker(wait, 1_000, true);
+            let pipeline = chain_with_breaker(wait, 300, true);
             let publish_error = {
                 let mut producer = pipeline.producer().unwrap();
                 // Far more than the ring holds: once the breaker stops, the ring fills and the
@@ -110,12 +110,12 @@ fn panicking_stage_releases_a_producer_blocked_on_a_full_ring_and_names_itself()
             };
             (publish_error, pipeline.shutdown().unwrap_err())
         });
-        let expected = PipelineError::StageFailed(expected_failure(1_000, true));
+        let expected = PipelineError::StageFailed(expected_failure(300, true));
         assert_eq!(publish_error, expected, "{wait}");
         assert_eq!(shutdown_error, expected, "{wait}");
         assert_eq!(
             shutdown_error.to_string(),
-            "stage 'breaker' (worker 0) panicked at sequence 1000: broken on purpose"
+            "stage 'breaker' (worker 0) panicked at sequence 300: broken on purpose"
         );
     }
 }

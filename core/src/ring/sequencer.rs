@@ -18,8 +18,9 @@ pub use multi::MultiProducerSequencer;
 pub(crate) use multi::MultiProducerShared;
 pub use single::SingleProducerSequencer;
 
-use super::run_state::Interrupt;
-use super::sequence::Sequence;
+use super::run_state::{Interrupt, RunState};
+use super::sequence::{Sequence, SequenceGroup};
+use super::wait_strategy::WaitStrategy;
 
 /// What both sequencers do, so a producer loop can be written once for either.
 pub trait Sequencer {
@@ -83,6 +84,44 @@ impl Claim {
     pub fn sequences(&self) -> std::ops::Range<u64> {
         self.start..self.end
     }
+}
+
+/// What a producer learned waiting for room in a full ring.
+struct Space {
+    /// The gating cursors' minimum once there was room: the new cache.
+    gating_minimum: u64,
+    /// Whether the ring was full at all, or the first read found room.
+    waited: bool,
+}
+
+/// Waits, by `wait`, until every gating cursor is within `capacity` of `end`: slots up to `end`
+/// are then free to claim. Fails only when the pipeline halts. Both sequencers call this on their
+/// slow path, when the claim would pass their cached minimum.
+fn wait_for_space(
+    wait: WaitStrategy,
+    run_state: &RunState,
+    gating: &SequenceGroup,
+    capacity: u64,
+    end: u64,
+) -> Result<Space, Interrupt> {
+    let mut waited = false;
+    let gating_minimum = wait.wait(
+        run_state,
+        || {
+            let minimum = gating.minimum();
+            if end <= minimum + capacity {
+                Some(minimum)
+            } else {
+                waited = true;
+                None
+            }
+        },
+        || run_state.producer_interrupt(),
+    )?;
+    Ok(Space {
+        gating_minimum,
+        waited,
+    })
 }
 
 /// What the first consumers' barriers read to learn how far the producers have published.

@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-use clearway_core::pipeline::{Handler, InputHandler, StageFault, Worker};
+use clearway_core::pipeline::{Handler, Handlers, InputHandler, StageFault, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -193,4 +193,13 @@ impl InputHandler<Input> for Reader {
 /// The sum `Reader` must arrive at over sequences `0..count`.
 pub fn expected_sum(count: u64) -> u64 {
     (0..count).fold(0u64, |sum, sequence| sum.wrapping_add(value_of(sequence)))
+}
+
+/// The handlers of a chain `first → second → third`; `seen` follows the first stage's progress.
+pub fn chain_handlers(seen: &Arc<AtomicU64>) -> Handlers<Input, Output> {
+    let seen = Arc::clone(seen);
+    Handlers::new()
+        .stage("first", move |worker| First::new(worker, Arc::clone(&seen)))
+        .stage("second", |worker: Worker| Next::new(worker, 2, 1))
+        .stage("third", |worker: Worker| Next::new(worker, 3, 1))
 }

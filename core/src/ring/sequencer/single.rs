@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Claim, Published};
+use super::{wait_for_space, Claim, Published};
 use crate::ring::run_state::{Interrupt, RunState};
 use crate::ring::sequence::{Sequence, SequenceGroup};
 use crate::ring::wait_strategy::WaitStrategy;
@@ -80,25 +80,9 @@ impl SingleProducerSequencer {
 
     #[inline(never)]
     fn wait_for_space(&mut self, end: u64) -> Result<(), Interrupt> {
-        let capacity = self.capacity;
-        let gating = &self.gating;
-        let mut waited = false;
-        let run_state = &*self.run_state;
-        let minimum = self.wait.wait(
-            run_state,
-            || {
-                let minimum = gating.minimum();
-                if end <= minimum + capacity {
-                    Some(minimum)
-                } else {
-                    waited = true;
-                    None
-                }
-            },
-            || run_state.producer_interrupt(),
-        )?;
-        self.full_count += u64::from(waited);
-        self.gating_cached = minimum;
+        let space = wait_for_space(self.wait, &self.run_state, &self.gating, self.capacity, end)?;
+        self.full_count += u64::from(space.waited);
+        self.gating_cached = space.gating_minimum;
         Ok(())
     }
 
