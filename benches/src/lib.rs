@@ -26,7 +26,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clearway_core::pipeline::{available_cores, pin_current_thread, InputHandler, StageFault};
+use clearway_core::pipeline::{
+    available_cores, pin_current_thread, Handlers, InputHandler, Pipeline, Producer, ProducerKind,
+    StageConfig, StageFault, TopologyConfig,
+};
+use clearway_core::ring::WaitStrategy;
 use criterion::{Criterion, Throughput};
 
 /// A case: moves [`MESSAGES`] once; returns the time it took and the checksum that arrived.
@@ -129,6 +133,62 @@ impl InputHandler<Message> for Sum {
 
     fn on_shutdown(&mut self) {
         self.total.store(self.local, Ordering::Relaxed);
+    }
+}
+
+/// The Clearway side of the queue comparisons: a pipeline with one input-only stage, `consumer`,
+/// that sums what arrives. Returns the pipeline and where the sum lands when it shuts down.
+pub fn summing_pipeline(
+    kind: ProducerKind,
+    wait: WaitStrategy,
+    consumer_core: Option<usize>,
+) -> (Pipeline<Message, ()>, Arc<AtomicU64>) {
+    let mut stage = StageConfig::new("consumer").wait(wait);
+    if let Some(core) = consumer_core {
+        stage = stage.core(core);
+    }
+    let topology = TopologyConfig::new()
+        .ring_capacity(CAPACITY)
+        .producer_kind(kind)
+        .producer_wait(wait)
+        .stage(stage)
+        .validate()
+        .expect("the bench topology is valid");
+    let total = Arc::new(AtomicU64::new(0));
+    let handlers = {
+        let total = Arc::clone(&total);
+        Handlers::new().input_stage("consumer", move |_| Sum::new(Arc::clone(&total)))
+    };
+    let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
+    (pipeline, total)
+}
+
+/// Publishes the messages `first..first + count` through `producer`: one publish per message
+/// when `batch` is 1, else `publish_batch` of up to `batch` at a time.
+pub fn publish_messages(
+    producer: &mut Producer<'_, Message, ()>,
+    first: u64,
+    count: u64,
+    batch: usize,
+) {
+    let end = first + count;
+    if batch == 1 {
+        for index in first..end {
+            producer
+                .publish(|_, message, _| message.value = value_of(index))
+                .unwrap();
+        }
+    } else {
+        let mut index = first;
+        while index < end {
+            let chunk = batch.min((end - index) as usize);
+            producer
+                .publish_batch(chunk, |_, message, _| {
+                    message.value = value_of(index);
+                    index += 1;
+                })
+                .unwrap();
+        }
     }
 }
 

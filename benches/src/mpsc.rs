@@ -14,16 +14,19 @@
 //! `spin-then-yield`, crossbeam's `Backoff::snooze`). The consumer's sum is checked before the
 //! iteration counts.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::Ordering;
+use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clearway_core::pipeline::{Handlers, Pipeline, ProducerKind, StageConfig, TopologyConfig};
+use clearway_core::pipeline::ProducerKind;
 use clearway_core::ring::WaitStrategy;
 use crossbeam::utils::Backoff;
 
-use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, Sum, CAPACITY, MESSAGES};
+use crate::{
+    bench_cores, checksum, pin, publish_messages, summing_pipeline, value_of, Case, Group, Message,
+    CAPACITY, MESSAGES,
+};
 
 /// Group `mpsc_64B`.
 pub const GROUP: Group = Group {
@@ -65,24 +68,8 @@ pub fn clearway(batch: usize) -> (Duration, u64) {
         Some(_) => WaitStrategy::BusySpin,
         None => WaitStrategy::SpinThenYield,
     };
-    let mut stage = StageConfig::new("consumer").wait(wait);
-    if let Some([_, _, core]) = placement {
-        stage = stage.core(core);
-    }
-    let topology = TopologyConfig::new()
-        .ring_capacity(CAPACITY)
-        .producer_kind(ProducerKind::Multi)
-        .producer_wait(wait)
-        .stage(stage)
-        .validate()
-        .expect("the bench topology is valid");
-    let total = Arc::new(AtomicU64::new(0));
-    let handlers = {
-        let total = Arc::clone(&total);
-        Handlers::<Message, ()>::new()
-            .input_stage("consumer", move |_| Sum::new(Arc::clone(&total)))
-    };
-    let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
+    let consumer_core = placement.map(|cores| cores[2]);
+    let (pipeline, total) = summing_pipeline(ProducerKind::Multi, wait, consumer_core);
     let start_line = Barrier::new(PRODUCERS as usize + 1);
     let start = thread::scope(|scope| {
         for producer_index in 0..PRODUCERS {
@@ -92,24 +79,7 @@ pub fn clearway(batch: usize) -> (Duration, u64) {
                 pin(placement.map(|cores| cores[producer_index as usize]));
                 start_line.wait();
                 let first = producer_index * PER_PRODUCER;
-                if batch == 1 {
-                    for index in first..first + PER_PRODUCER {
-                        producer
-                            .publish(|_, message, _| message.value = value_of(index))
-                            .unwrap();
-                    }
-                } else {
-                    let mut index = first;
-                    while index < first + PER_PRODUCER {
-                        let count = batch.min((first + PER_PRODUCER - index) as usize);
-                        producer
-                            .publish_batch(count, |_, message, _| {
-                                message.value = value_of(index);
-                                index += 1;
-                            })
-                            .unwrap();
-                    }
-                }
+                publish_messages(&mut producer, first, PER_PRODUCER, batch);
             });
         }
         start_line.wait();

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clearway_core::pipeline::{Handlers, Pipeline, StageConfig, TopologyConfig};
+use clearway_core::pipeline::ProducerKind;
 use clearway_core::ring::WaitStrategy;
 use disruptor::{BusySpin, ProcessorSettings as _, Producer as _};
 
-use crate::{bench_cores, checksum, pin, value_of, Case, Group, Message, Sum, CAPACITY, MESSAGES};
+use crate::{
+    bench_cores, checksum, pin, publish_messages, summing_pipeline, value_of, Case, Group, Message,
+    CAPACITY, MESSAGES,
+};
 
 /// Group `spsc_64B`.
 pub const GROUP: Group = Group {
@@ -44,45 +47,13 @@ pub const GROUP: Group = Group {
 /// Clearway's pipeline with one input-only stage; one publish per message when `batch` is 1,
 /// else `publish_batch` of `batch`.
 pub fn clearway(batch: usize) -> (Duration, u64) {
-    let cores = bench_cores(2);
-    let mut stage = StageConfig::new("consumer").wait(WaitStrategy::BusySpin);
-    if let Some(core) = cores[1] {
-        stage = stage.core(core);
-    }
-    let topology = TopologyConfig::new()
-        .ring_capacity(CAPACITY)
-        .producer_wait(WaitStrategy::BusySpin)
-        .stage(stage)
-        .validate()
-        .expect("the bench topology is valid");
-    let total = Arc::new(AtomicU64::new(0));
-    let handlers = {
-        let total = Arc::clone(&total);
-        Handlers::<Message, ()>::new()
-            .input_stage("consumer", move |_| Sum::new(Arc::clone(&total)))
-    };
-    let pipeline = Pipeline::start(&topology, handlers).expect("the bench pipeline starts");
+    let consumer_core = bench_cores(2)[1];
+    let (pipeline, total) =
+        summing_pipeline(ProducerKind::Single, WaitStrategy::BusySpin, consumer_core);
     let start = Instant::now();
     {
         let mut producer = pipeline.producer().unwrap();
-        if batch == 1 {
-            for index in 0..MESSAGES {
-                producer
-                    .publish(|_, message, _| message.value = value_of(index))
-                    .unwrap();
-            }
-        } else {
-            let mut index = 0;
-            while index < MESSAGES {
-                let count = batch.min((MESSAGES - index) as usize);
-                producer
-                    .publish_batch(count, |_, message, _| {
-                        message.value = value_of(index);
-                        index += 1;
-                    })
-                    .unwrap();
-            }
-        }
+        publish_messages(&mut producer, 0, MESSAGES, batch);
     }
     pipeline.shutdown().expect("the bench pipeline runs clean");
     (start.elapsed(), total.load(Ordering::Relaxed))
