@@ -70,21 +70,24 @@ pub(crate) fn spawn_consumer(
     })
 }
 
+/// Pops until [`MESSAGES`] have arrived, re-trying at once on an empty queue; returns their sum.
+fn sum_spinning(mut pop: impl FnMut() -> Option<Message>) -> u64 {
+    let (mut sum, mut received) = (0u64, 0);
+    while received < MESSAGES {
+        if let Some(message) = pop() {
+            sum = sum.wrapping_add(message.value);
+            received += 1;
+        }
+    }
+    sum
+}
+
 /// crossbeam's `ArrayQueue`, both sides spinning on a full or empty queue.
 pub fn crossbeam_array_queue() -> (Duration, u64) {
     let queue = Arc::new(crossbeam::queue::ArrayQueue::<Message>::new(CAPACITY));
     let consumer = {
         let queue = Arc::clone(&queue);
-        spawn_consumer(move || {
-            let (mut sum, mut received) = (0u64, 0);
-            while received < MESSAGES {
-                if let Some(message) = queue.pop() {
-                    sum = sum.wrapping_add(message.value);
-                    received += 1;
-                }
-            }
-            sum
-        })
+        spawn_consumer(move || sum_spinning(|| queue.pop()))
     };
     let start = Instant::now();
     for index in 0..MESSAGES {
@@ -118,16 +121,7 @@ pub fn crossbeam_channel() -> (Duration, u64) {
 /// rtrb's wait-free SPSC ring, one push and one pop per message, both sides spinning.
 pub fn rtrb() -> (Duration, u64) {
     let (mut producer, mut consumer) = rtrb::RingBuffer::<Message>::new(CAPACITY);
-    let consumer = spawn_consumer(move || {
-        let (mut sum, mut received) = (0u64, 0);
-        while received < MESSAGES {
-            if let Ok(message) = consumer.pop() {
-                sum = sum.wrapping_add(message.value);
-                received += 1;
-            }
-        }
-        sum
-    });
+    let consumer = spawn_consumer(move || sum_spinning(|| consumer.pop().ok()));
     let start = Instant::now();
     for index in 0..MESSAGES {
         let mut message = Message::new(value_of(index));

@@ -30,6 +30,13 @@ fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 
 
 const ONE_SECOND: Duration = Duration::from_secs(1);
 
+/// Handlers for the chain `first → second` most tests here run.
+fn first_then_second() -> Handlers<Input, Output> {
+    Handlers::new()
+        .stage("first", First::unwatched)
+        .stage("second", |worker: Worker| Next::new(worker, 2, 1))
+}
+
 /// Panics, or returns a fault, at one sequence.
 struct BreakAt {
     sequence: u64,
@@ -60,9 +67,7 @@ fn chain_with_breaker(wait: WaitStrategy, break_at: u64, panic: bool) -> Pipelin
         .validate()
         .unwrap();
     let handlers = Handlers::<Input, Output>::new()
-        .stage("first", |worker| {
-            First::new(worker, Arc::new(AtomicU64::new(0)))
-        })
+        .stage("first", First::unwatched)
         .stage("breaker", move |_: Worker| BreakAt {
             sequence: break_at,
             panic,
@@ -173,11 +178,7 @@ fn dropping_a_running_pipeline_halts_and_joins_every_thread() {
             let topology = TopologyConfig::chain(["first", "second"], wait)
                 .validate()
                 .unwrap();
-            let handlers = Handlers::<Input, Output>::new()
-                .stage("first", |worker| {
-                    First::new(worker, Arc::new(AtomicU64::new(0)))
-                })
-                .stage("second", |worker: Worker| Next::new(worker, 2, 1));
+            let handlers = first_then_second();
             let pipeline = Pipeline::start(&topology, handlers).unwrap();
             {
                 let mut producer = pipeline.producer().unwrap();
@@ -196,11 +197,7 @@ fn idle_parked_pipeline_wakes_for_late_events_and_drains_on_shutdown() {
         let topology = TopologyConfig::chain(["first", "second"], WaitStrategy::SpinThenPark)
             .validate()
             .unwrap();
-        let handlers = Handlers::<Input, Output>::new()
-            .stage("first", |worker| {
-                First::new(worker, Arc::new(AtomicU64::new(0)))
-            })
-            .stage("second", |worker: Worker| Next::new(worker, 2, 1));
+        let handlers = first_then_second();
         let pipeline = Pipeline::start(&topology, handlers).unwrap();
         for _ in 0..3 {
             // Long enough for every stage to give up spinning and park.
@@ -222,9 +219,7 @@ fn shutdown_with_nothing_published_returns_empty_counters() {
         let topology = TopologyConfig::chain(["first"], WaitStrategy::SpinThenPark)
             .validate()
             .unwrap();
-        let handlers = Handlers::<Input, Output>::new().stage("first", |worker| {
-            First::new(worker, Arc::new(AtomicU64::new(0)))
-        });
+        let handlers = Handlers::<Input, Output>::new().stage("first", First::unwatched);
         Pipeline::start(&topology, handlers)
             .unwrap()
             .shutdown()
@@ -239,9 +234,7 @@ fn single_producer_is_handed_out_once_at_a_time_and_keeps_numbering() {
     let topology = TopologyConfig::chain(["first"], WaitStrategy::SpinThenYield)
         .validate()
         .unwrap();
-    let handlers = Handlers::<Input, Output>::new().stage("first", |worker| {
-        First::new(worker, Arc::new(AtomicU64::new(0)))
-    });
+    let handlers = Handlers::<Input, Output>::new().stage("first", First::unwatched);
     let pipeline = Pipeline::start(&topology, handlers).unwrap();
     {
         let mut producer = pipeline.producer().unwrap();
@@ -270,9 +263,7 @@ fn producer_panicking_mid_fill_halts_instead_of_stalling_the_consumers() {
             .producer_kind(ProducerKind::Multi)
             .validate()
             .unwrap();
-        let handlers = Handlers::<Input, Output>::new().stage("first", |worker| {
-            First::new(worker, Arc::new(AtomicU64::new(0)))
-        });
+        let handlers = Handlers::<Input, Output>::new().stage("first", First::unwatched);
         let pipeline = Pipeline::start(&topology, handlers).unwrap();
         let panicked = std::thread::scope(|scope| {
             let mut producer = pipeline.producer().unwrap();
@@ -305,9 +296,7 @@ fn factory_that_panics_fails_the_start_and_names_the_stage() {
             .validate()
             .unwrap();
         let handlers = Handlers::<Input, Output>::new()
-            .stage("first", |worker| {
-                First::new(worker, Arc::new(AtomicU64::new(0)))
-            })
+            .stage("first", First::unwatched)
             .stage("second", |_: Worker| -> Next { panic!("no configuration") });
         Pipeline::start(&topology, handlers).err().unwrap()
     });
@@ -321,7 +310,7 @@ fn factory_that_panics_fails_the_start_and_names_the_stage() {
 /// Every way the handlers can fail to fit the topology, with the error each gives.
 #[test]
 fn handlers_that_do_not_fit_the_topology_are_refused() {
-    let first = |worker| First::new(worker, Arc::new(AtomicU64::new(0)));
+    let first = First::unwatched;
     let chain = TopologyConfig::chain(["first", "second"], WaitStrategy::SpinThenYield)
         .validate()
         .unwrap();
@@ -406,9 +395,7 @@ fn fused_topology_runs_the_same_handlers_to_the_same_result_on_one_thread() {
                 .input_stage("reader", move |worker| {
                     Reader::new(worker, Arc::clone(&sum))
                 })
-                .stage("first", |worker| {
-                    First::new(worker, Arc::new(AtomicU64::new(0)))
-                })
+                .stage("first", First::unwatched)
                 .stage("second", |worker: Worker| Next::new(worker, 2, 1))
                 .stage("third", |worker: Worker| Next::new(worker, 3, 1))
         };
@@ -439,9 +426,7 @@ fn fused_stage_failure_names_the_stage_and_sequence() {
         .validate()
         .unwrap();
     let handlers = Handlers::<Input, Output>::new()
-        .stage("first", |worker| {
-            First::new(worker, Arc::new(AtomicU64::new(0)))
-        })
+        .stage("first", First::unwatched)
         .stage("breaker", |_: Worker| BreakAt {
             sequence: 3,
             panic: true,

@@ -77,6 +77,11 @@ impl First {
             seen,
         }
     }
+
+    /// A first stage whose progress no one watches.
+    pub fn unwatched(worker: Worker) -> Self {
+        Self::new(worker, Arc::new(AtomicU64::new(0)))
+    }
 }
 
 impl Handler<Input, Output> for First {
