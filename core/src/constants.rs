@@ -64,9 +64,45 @@ pub const STAGE_NAME_LENGTH_MAX: usize = 32;
 /// (`CPU_SETSIZE`), and `libc` panics rather than fails when asked to set a bit beyond it.
 pub const CORE_ID_LIMIT: usize = 1_024;
 
+// ---- The switch: events, participants, routing, the ledger ----
+
+/// The longest account number an event carries: Chinese bank card numbers are 16 to 19 digits
+/// (ISO/IEC 7812 allows up to 19), so 19 bytes hold every one.
+pub const ACCOUNT_LENGTH_MAX: usize = 19;
+
+/// The shortest account number authorize accepts: bank account (not card) numbers run from 12
+/// digits; shorter is a typing error.
+pub const ACCOUNT_LENGTH_MIN: usize = 12;
+
+/// Account numbers this long or longer are card numbers and must pass the Luhn check.
+pub const CARD_NUMBER_LENGTH_MIN: usize = 16;
+
+/// The bytes of an event's MAC: HMAC-SHA256 truncated to 128 bits (RFC 4868), which keeps
+/// forgery at 2^-128 per try while the event stays within its 112-byte budget.
+pub const MAC_LENGTH: usize = 16;
+
+/// The highest participant id. The real network had 115 institutions and 424 banks at the end of
+/// 2018; 4,095 ids leave room for eight times that while per-participant tables stay flat arrays
+/// of 4,096 entries (a few pages each).
+pub const PARTICIPANT_ID_MAX: u16 = 4_095;
+
+/// The shortest BIN prefix: six digits, the issuer identification number of ISO/IEC 7812.
+pub const BIN_PREFIX_LENGTH_MIN: usize = 6;
+
+/// The longest BIN prefix: ten digits, where banks split one BIN among products and regions.
+pub const BIN_PREFIX_LENGTH_MAX: usize = 10;
+
+/// Links one bank may have. Banks connect over a few lines (two or three, one per data centre);
+/// eight covers every real case and keeps the index within a link status event's 7 bits.
+pub const LINKS_PER_BANK_MAX: usize = 8;
+
 const _: () = assert!(RING_CAPACITY_DEFAULT.is_power_of_two());
 const _: () = assert!(RING_CAPACITY_MAX.is_power_of_two());
 const _: () = assert!(RING_CAPACITY_DEFAULT <= RING_CAPACITY_MAX);
 const _: () = assert!(BATCH_SIZE_MAX_DEFAULT <= RING_CAPACITY_DEFAULT);
 const _: () = assert!(1 << (BATCH_SIZE_BUCKET_COUNT - 1) == RING_CAPACITY_MAX);
 const _: () = assert!(WAIT_SPIN_COUNT > 0);
+const _: () = assert!(ACCOUNT_LENGTH_MIN <= CARD_NUMBER_LENGTH_MIN);
+const _: () = assert!(CARD_NUMBER_LENGTH_MIN <= ACCOUNT_LENGTH_MAX);
+const _: () = assert!(BIN_PREFIX_LENGTH_MAX <= ACCOUNT_LENGTH_MIN);
+const _: () = assert!(LINKS_PER_BANK_MAX <= 0x7f);

@@ -19,5 +19,11 @@
 
 pub mod constants;
 #[cfg(not(loom))]
+pub mod event;
+#[cfg(not(loom))]
+pub mod network;
+#[cfg(not(loom))]
 pub mod pipeline;
 pub mod ring;
+#[cfg(not(loom))]
+pub mod stage;

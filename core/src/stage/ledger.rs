@@ -1,0 +1,4 @@
+//! Placeholder until the stage lands.
+
+/// Placeholder.
+pub struct Ledger;

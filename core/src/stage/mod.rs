@@ -1,0 +1,22 @@
+//! The three payment stages, each a [`Handler`](crate::pipeline::Handler) over the switch's slot:
+//! [`Authorize`] (a worker group), [`Route`] and [`Ledger`] (single threads). `docs/SWITCH.md`
+//! gives their rules exactly.
+//!
+//! # Layout
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `authorize.rs` | [`Authorize`]: MAC, sender, kind, amount, account checks |
+//! | `route.rs` | [`Route`]: participant status, BIN lookup, link choice, control events |
+//! | `bin_table.rs` | [`BinTable`]: longest-prefix match over the BIN table |
+//! | `ledger.rs` | [`Ledger`]: idempotency, liquidity, holds, posting, expiry, clearing |
+
+mod authorize;
+mod bin_table;
+mod ledger;
+mod route;
+
+pub use authorize::Authorize;
+pub use bin_table::BinTable;
+pub use ledger::Ledger;
+pub use route::Route;
