@@ -103,7 +103,11 @@ pub fn luhn_check_digit(partial: &[u8]) -> u8 {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "Account({:?})", String::from_utf8_lossy(self.as_bytes()))
+        write!(
+            formatter,
+            "Account({:?})",
+            String::from_utf8_lossy(self.as_bytes())
+        )
     }
 }
 

@@ -56,7 +56,8 @@ pub struct Event {
 }
 
 /// The length of [`Event::signed_bytes`].
-pub const SIGNED_LENGTH: usize = 16 + 16 + 8 + 8 + crate::constants::ACCOUNT_LENGTH_MAX + 1 + 2 + 2 + 1 + 1;
+pub const SIGNED_LENGTH: usize =
+    16 + 16 + 8 + 8 + crate::constants::ACCOUNT_LENGTH_MAX + 1 + 2 + 2 + 1 + 1;
 
 impl Event {
     /// The fields the sender's MAC covers, in a fixed little-endian layout: everything the sender
@@ -116,7 +117,11 @@ impl Event {
             sender: bank,
             amount_fen,
             sent_ns,
-            code: if approve { REPLY_APPROVE } else { REPLY_DECLINE },
+            code: if approve {
+                REPLY_APPROVE
+            } else {
+                REPLY_DECLINE
+            },
             ..Event::default()
         }
     }

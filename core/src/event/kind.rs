@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// What an event is. Stored as one byte in the event.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// 协议支付: the bank debits its customer's account under a standing agreement; the funds go

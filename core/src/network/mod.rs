@@ -42,11 +42,15 @@ impl Network {
 
     /// The institutions, in id order.
     pub fn institutions(&self) -> impl Iterator<Item = &Participant> {
-        self.participants.iter().filter(|participant| !participant.is_bank())
+        self.participants
+            .iter()
+            .filter(|participant| !participant.is_bank())
     }
 
     /// The banks, in id order.
     pub fn banks(&self) -> impl Iterator<Item = &Participant> {
-        self.participants.iter().filter(|participant| participant.is_bank())
+        self.participants
+            .iter()
+            .filter(|participant| participant.is_bank())
     }
 }
