@@ -106,3 +106,76 @@ const _: () = assert!(ACCOUNT_LENGTH_MIN <= CARD_NUMBER_LENGTH_MIN);
 const _: () = assert!(CARD_NUMBER_LENGTH_MIN <= ACCOUNT_LENGTH_MAX);
 const _: () = assert!(BIN_PREFIX_LENGTH_MAX <= ACCOUNT_LENGTH_MIN);
 const _: () = assert!(LINKS_PER_BANK_MAX <= 0x7f);
+
+// ---- Network configuration ----
+
+/// Institutions in the generated network: NetsUnion connected 115 payment institutions by the
+/// end of 2018. They take ids `1..=115`, and an institution's rank in traffic is its id (the load
+/// generator's Zipf skew runs over institutions in id order, so ids 1 and 2 carry most of it).
+pub const INSTITUTION_COUNT_DEFAULT: usize = 115;
+
+/// Banks in the generated network: 424 connected by the end of 2018. They take ids
+/// `BANK_ID_BASE + 1 ..= BANK_ID_BASE + 424`, larger banks (more BIN prefixes) first.
+pub const BANK_COUNT_DEFAULT: usize = 424;
+
+/// Generated bank ids start just above this: institutions are 1..=115 and banks 1001..=1424, so a
+/// reader of a report tells them apart by the number of digits, and institutions have room to
+/// grow eightfold without meeting the banks.
+pub const BANK_ID_BASE: u16 = 1_000;
+
+/// Rows of the generated BIN table. Chinese issuers hold a few thousand card BINs between them
+/// (UnionPay's 62 range alone has 10,000 six-digit slots, of which a fraction are issued), and a
+/// few thousand rows is what the route stage's prefix index must be sized and measured for:
+/// 2,700 six-digit BINs plus [`BIN_PREFIX_NESTED_COUNT_DEFAULT`] longer ones.
+pub const BIN_PREFIX_COUNT_DEFAULT: usize = 3_000;
+
+/// Of the generated BIN table's rows, those 8 to 10 digits long nested inside another bank's
+/// six-digit BIN (a co-branded or regional card range): one row in ten, a few hundred, so that
+/// longest-prefix match decides a real share of the routes and a stage that matched only six
+/// digits would be caught by the tests.
+pub const BIN_PREFIX_NESTED_COUNT_DEFAULT: usize = 300;
+
+/// Links of a generated bank, at least: two data centres, so that one link going down leaves the
+/// bank reachable, as at the real switch.
+pub const LINKS_PER_BANK_DEFAULT_MIN: usize = 2;
+
+/// Links of a generated bank, at most: three, one per data centre region (Beijing, Shanghai,
+/// Shenzhen).
+pub const LINKS_PER_BANK_DEFAULT_MAX: usize = 3;
+
+/// Percent of generated banks that spread payments round-robin over their links; the rest use
+/// primary-secondary, the common arrangement (a primary line, a standby).
+pub const BANK_ROUND_ROBIN_DEFAULT_PERCENT: u64 = 25;
+
+/// The generated per-payment limit, every kind: 50,000 yuan, the usual single-payment ceiling of
+/// a quick-payment (快捷支付) agreement. The load generator's amounts (log-normal, median 10,000
+/// fen) reach it at 6.2 σ when σ = 1, about once in 4·10⁹ payments; with σ = 1.5 at 4.1 σ, about
+/// 3 a second at 200,000 payments a second, so a generator with a wide σ should draw below it.
+pub const PAYMENT_LIMIT_DEFAULT_FEN: u64 = 5_000_000;
+
+/// The generated cap of the rank-1 participant (institution 1, bank 1001); the participant of
+/// rank r gets this / r. Arithmetic: the default run sends ~200,000 payments a second and a
+/// clearing batch lasts a second; amounts are log-normal with median 10,000 fen, whose mean is
+/// 10,000 · e^(σ²/2) ≤ 30,802 fen for σ ≤ 1.5, so a batch moves at most ~6.2·10⁹ fen gross. Under
+/// a Zipf skew of exponent s ≥ 1 the rank-r participant's share is r^-s / H(s) ≤ 1/r (and a bank
+/// drawn by BIN prefix, or uniformly, has a share below 1/r too: prefixes are dealt out with
+/// weight 1/r), so it owes at most ~6.2·10⁹ / r fen in a batch even if every payment ran its way.
+/// Four times that, 2.5·10¹⁰ / r, covers holds still pending across a cutover and a run at twice
+/// the rate without `InsufficientLiquidity`. Rank 424 still gets 58,962,264 fen (~590,000 yuan),
+/// eleven times the largest payment.
+pub const CAP_RANK_ONE_DEFAULT_FEN: u64 = 25_000_000_000;
+
+const _: () = assert!(INSTITUTION_COUNT_DEFAULT <= BANK_ID_BASE as usize);
+const _: () = assert!(BANK_ID_BASE as usize + BANK_COUNT_DEFAULT <= PARTICIPANT_ID_MAX as usize);
+const _: () = assert!(BIN_PREFIX_NESTED_COUNT_DEFAULT < BIN_PREFIX_COUNT_DEFAULT);
+const _: () =
+    assert!(BIN_PREFIX_COUNT_DEFAULT - BIN_PREFIX_NESTED_COUNT_DEFAULT >= BANK_COUNT_DEFAULT);
+const _: () = assert!(0 < LINKS_PER_BANK_DEFAULT_MIN);
+const _: () = assert!(LINKS_PER_BANK_DEFAULT_MIN <= LINKS_PER_BANK_DEFAULT_MAX);
+const _: () = assert!(LINKS_PER_BANK_DEFAULT_MAX <= LINKS_PER_BANK_MAX);
+const _: () = assert!(BANK_ROUND_ROBIN_DEFAULT_PERCENT <= 100);
+const _: () =
+    assert!(CAP_RANK_ONE_DEFAULT_FEN / BANK_COUNT_DEFAULT as u64 >= PAYMENT_LIMIT_DEFAULT_FEN);
+const _: () = assert!(
+    CAP_RANK_ONE_DEFAULT_FEN / INSTITUTION_COUNT_DEFAULT as u64 >= PAYMENT_LIMIT_DEFAULT_FEN
+);

@@ -7,10 +7,17 @@
 //! | file | holds |
 //! | --- | --- |
 //! | `participant.rs` | [`Participant`], [`Role`], [`Status`], [`Link`], [`LinkStrategy`], [`BinPrefix`] |
+//! | `config.rs` | [`Network::from_toml`] and [`Network::load`]: the network file, refusals by line |
+//! | `validate.rs` | [`Network::validate`]: the rules every network follows; [`ConfigError`] |
+//! | `generate.rs` | [`Network::generated`]: the default network, NetsUnion's shape at the end of 2018 |
 
+mod config;
+mod generate;
 mod participant;
+mod validate;
 
 pub use participant::{BinPrefix, Link, LinkStrategy, Participant, Role, Status};
+pub use validate::{prefix_well_formed, ConfigError, ConfigProblem};
 
 use crate::event::{MacKey, ParticipantId};
 
