@@ -1,0 +1,796 @@
+//! [`Institutions`]: the payment institutions' simulator. It draws each payment's sender, kind,
+//! amount and account, signs it with the sender's key, and now and then makes one of the
+//! mistakes of [`Fault`] on purpose.
+
+use clearway_core::event::{Event, Kind, MacKey, ParticipantId, TxnId, PAYMENT_KIND_COUNT};
+use clearway_core::network::Network;
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+use rand_distr::{Distribution, LogNormal};
+
+use crate::accounts::AccountPools;
+use crate::config::WorkloadConfig;
+use crate::constants::{
+    DUPLICATE_CHANGED_AMOUNT_EVERY, DUPLICATE_WINDOW_CAPACITY, NEVER_SENT_SEQUENCE_BIT,
+};
+use crate::fault::{Fault, FaultCounts};
+use crate::refund_window::{RefundWindow, Refundable};
+use crate::zipf::Zipf;
+
+/// Every payment institution of a network, sending as one stream. Built once (keys, account
+/// pools, windows all pre-sized); [`Institutions::next_payment`] then allocates nothing.
+///
+/// The sender of a payment is drawn by Zipf over the institutions that can send it, in id order
+/// (rank 1 is the lowest id). An institution that may send no debit and no payout (with a
+/// positive weight in the kind mix) never sends: its refunds would have no originals.
+///
+/// A refund is sent by the institution that sent its original: when a sender draws a refund, an
+/// original is drawn from the recent debits of refund-capable institutions sent at least
+/// `refund_delay_ns` before, and the refund goes out under the original's sender. With no such
+/// debit (or one already refunded in full) the sender sends a debit or payout instead
+/// ([`Institutions::refunds_without_original`] counts these).
+pub struct Institutions {
+    senders: Vec<Sender>,
+    sender_zipf: Zipf,
+    /// The highest-ranked sender that may send refunds: unknown-refund faults from a sender that
+    /// may not are sent by it instead.
+    first_refund_sender: Option<usize>,
+    accounts: AccountPools,
+    amount: LogNormal<f64>,
+    /// Cumulative fault rates in [`Fault::ALL`] order: a uniform draw below `thresholds[i]`
+    /// (and not below the one before) injects `Fault::ALL[i]`.
+    fault_thresholds: [f64; 5],
+    date: u32,
+    refund_delay_ns: u64,
+    refunds: RefundWindow,
+    /// Recent well-formed payments and their senders' indexes, a ring of
+    /// [`DUPLICATE_WINDOW_CAPACITY`] slots.
+    recent: Vec<(Event, usize)>,
+    /// The slot of `recent` the next payment goes to.
+    recent_next: usize,
+    /// The sequence of the next transaction id; ids are never reused.
+    sequence_next: u128,
+    rng: SmallRng,
+    injected: FaultCounts,
+    sent: u64,
+    refunds_without_original: u64,
+}
+
+impl std::fmt::Debug for Institutions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Institutions")
+            .field("senders", &self.senders.len())
+            .field("reachable_banks", &self.accounts.banks().len())
+            .field("sent", &self.sent)
+            .field("injected", &self.injected)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An institution that sends.
+#[derive(Debug)]
+struct Sender {
+    id: ParticipantId,
+    key: MacKey,
+    limits_fen: [u64; PAYMENT_KIND_COUNT],
+    /// Its kinds by the mix, refunds included.
+    kinds: KindTable,
+    /// Its kinds by the mix without refunds: what it sends when it has nothing to refund, and
+    /// what faults other than unknown-refund use.
+    kinds_without_refund: KindTable,
+    may_refund: bool,
+}
+
+/// A choice among payment kinds by weight.
+#[derive(Clone, Copy, Debug)]
+struct KindTable {
+    /// P(kind index ≤ i); a kind that may not be sent adds nothing.
+    cumulative: [f64; PAYMENT_KIND_COUNT],
+    /// The highest-index kind with weight, returned when rounding leaves a draw past the end.
+    last: Kind,
+}
+
+impl KindTable {
+    /// The table over the kinds `allowed` with a positive weight; `None` if there are none.
+    fn new(
+        weights: [f64; PAYMENT_KIND_COUNT],
+        allowed: impl Fn(Kind) -> bool,
+    ) -> Option<KindTable> {
+        let mut cumulative = [0.0; PAYMENT_KIND_COUNT];
+        let mut sum = 0.0;
+        let mut last = None;
+        for (index, kind) in Kind::PAYMENTS.into_iter().enumerate() {
+            if allowed(kind) && weights[index] > 0.0 {
+                sum += weights[index];
+                last = Some(kind);
+            }
+            cumulative[index] = sum;
+        }
+        let last = last?;
+        for value in &mut cumulative {
+            *value /= sum;
+        }
+        Some(KindTable { cumulative, last })
+    }
+
+    #[inline]
+    fn sample<R: Rng>(&self, rng: &mut R) -> Kind {
+        let uniform: f64 = rng.gen();
+        Kind::PAYMENTS
+            .into_iter()
+            .zip(self.cumulative)
+            .find(|&(_, cumulative)| uniform < cumulative)
+            .map_or(self.last, |(kind, _)| kind)
+    }
+}
+
+/// A payment drawn but not yet signed or recorded.
+struct Drawn {
+    event: Event,
+    sender_index: usize,
+}
+
+impl Institutions {
+    /// The institutions of `network` sending the traffic `config` describes, every draw from
+    /// `seed`: the same network, config and seed give the same payments.
+    ///
+    /// # Panics
+    ///
+    /// If `config` does not pass [`WorkloadConfig::validate`], if no institution can send, or
+    /// if no bank has an account a payment could be routed to: a workload that can send nothing
+    /// is a mistake in its setup.
+    pub fn new(network: &Network, config: &WorkloadConfig, seed: u64) -> Institutions {
+        if let Err(error) = config.validate() {
+            panic!("workload config: {error}");
+        }
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let weights = config.kind_mix.weights();
+        let senders: Vec<Sender> = network
+            .institutions()
+            .filter_map(|institution| {
+                let allowed = |kind: Kind| {
+                    institution.kinds.contains(kind)
+                        && kind
+                            .payment_index()
+                            .is_some_and(|index| institution.limits_fen[index] > 0)
+                };
+                let kinds_without_refund =
+                    KindTable::new(weights, |kind| kind != Kind::Refund && allowed(kind))?;
+                Some(Sender {
+                    id: institution.id,
+                    key: institution.mac_key(),
+                    limits_fen: institution.limits_fen,
+                    kinds: KindTable::new(weights, allowed)?,
+                    kinds_without_refund,
+                    may_refund: allowed(Kind::Refund),
+                })
+            })
+            .collect();
+        assert!(
+            !senders.is_empty(),
+            "no institution may send a debit or payout"
+        );
+        let accounts = AccountPools::new(
+            network,
+            config.accounts_per_bank,
+            config.skew.banks,
+            config.skew.accounts,
+            &mut rng,
+        );
+        assert!(
+            !accounts.is_empty(),
+            "no bank has an account that routes to it"
+        );
+        let mut fault_thresholds = config.faults.rates();
+        for index in 1..fault_thresholds.len() {
+            fault_thresholds[index] += fault_thresholds[index - 1];
+        }
+        Institutions {
+            sender_zipf: Zipf::new(senders.len(), config.skew.institutions),
+            first_refund_sender: senders.iter().position(|sender| sender.may_refund),
+            senders,
+            accounts,
+            amount: LogNormal::new((config.amount.median_fen as f64).ln(), config.amount.sigma)
+                .expect("sigma was validated"),
+            fault_thresholds,
+            date: config.date,
+            refund_delay_ns: config.refund_delay_ns,
+            refunds: RefundWindow::new(config.refund_window_capacity),
+            recent: Vec::with_capacity(DUPLICATE_WINDOW_CAPACITY),
+            recent_next: 0,
+            sequence_next: 1,
+            rng,
+            injected: FaultCounts::default(),
+            sent: 0,
+            refunds_without_original: 0,
+        }
+    }
+
+    /// The next payment, signed, with `sent_ns = intended_ns` (its intended send time; calls
+    /// should come in nondecreasing `intended_ns`). `sequence` and `event_ns` are left 0 for
+    /// ingress to stamp.
+    #[inline]
+    pub fn next_payment(&mut self, intended_ns: u64) -> Event {
+        self.next_payment_with_fault(intended_ns).0
+    }
+
+    /// [`Institutions::next_payment`], and the fault the payment carries, if any: for a
+    /// harness that checks each faulty payment got the answer its fault calls for.
+    pub fn next_payment_with_fault(&mut self, intended_ns: u64) -> (Event, Option<Fault>) {
+        self.sent += 1;
+        let uniform: f64 = self.rng.gen();
+        let fault = Fault::ALL
+            .into_iter()
+            .zip(self.fault_thresholds)
+            .find(|&(_, threshold)| uniform < threshold)
+            .map(|(fault, _)| fault);
+        if let Some(fault) = fault {
+            if let Some(event) = self.faulty(fault, intended_ns) {
+                self.injected.count(fault);
+                return (event, Some(fault));
+            }
+        }
+        (self.well_formed(intended_ns), None)
+    }
+
+    /// How many payments carried each fault so far.
+    pub fn injected(&self) -> FaultCounts {
+        self.injected
+    }
+
+    /// How many payments were made so far, faulty ones included.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// How many times a sender drew a refund but no debit was old enough (or had anything left
+    /// to refund), so it sent a debit or payout instead.
+    pub fn refunds_without_original(&self) -> u64 {
+        self.refunds_without_original
+    }
+
+    /// The banks payments are routed to, in id order: those with an account that routes to
+    /// them. A bank whose prefixes are all shadowed by other banks' nested prefixes is missing.
+    pub fn reachable_banks(&self) -> &[ParticipantId] {
+        self.accounts.banks()
+    }
+
+    /// A payment as it should be: signed, remembered for duplicates, and (a debit of a sender
+    /// that may refund) remembered for refunds.
+    fn well_formed(&mut self, intended_ns: u64) -> Event {
+        let drawn = self.draw(intended_ns, true);
+        let event = self.signed(drawn.event, drawn.sender_index);
+        if matches!(event.kind, Kind::AgreementDebit | Kind::GatewayDebit)
+            && self.senders[drawn.sender_index].may_refund
+        {
+            self.refunds.push(Refundable {
+                txn_id: event.txn_id,
+                sender_index: drawn.sender_index,
+                account: event.account,
+                remaining_fen: event.amount_fen,
+                sent_ns: event.sent_ns,
+            });
+        }
+        if self.recent.len() < DUPLICATE_WINDOW_CAPACITY {
+            self.recent.push((event, drawn.sender_index));
+        } else {
+            self.recent[self.recent_next] = (event, drawn.sender_index);
+        }
+        self.recent_next = (self.recent_next + 1) % DUPLICATE_WINDOW_CAPACITY;
+        event
+    }
+
+    /// A payment carrying `fault`, or `None` when this network cannot make it (nothing sent yet
+    /// to duplicate, no limit to exceed, no account outside the BIN table, no refund-capable
+    /// institution): then a well-formed payment goes instead and nothing is counted.
+    fn faulty(&mut self, fault: Fault, intended_ns: u64) -> Option<Event> {
+        match fault {
+            Fault::DuplicateId => self.duplicate(intended_ns),
+            Fault::BadMac => {
+                let drawn = self.draw(intended_ns, false);
+                let mut event = self.signed(drawn.event, drawn.sender_index);
+                let byte = self.rng.gen_range(0..event.mac.0.len());
+                event.mac.0[byte] ^= 0xff;
+                Some(event)
+            }
+            Fault::UnknownAccount => {
+                let account = self.accounts.sample_unknown(&mut self.rng)?;
+                let mut drawn = self.draw(intended_ns, false);
+                drawn.event.account = account;
+                Some(self.signed(drawn.event, drawn.sender_index))
+            }
+            Fault::OverLimit => {
+                let mut drawn = self.draw(intended_ns, false);
+                let index = drawn.event.kind.payment_index().expect("a payment kind");
+                drawn.event.amount_fen =
+                    self.senders[drawn.sender_index].limits_fen[index].checked_add(1)?;
+                Some(self.signed(drawn.event, drawn.sender_index))
+            }
+            Fault::UnknownRefund => self.unknown_refund(intended_ns),
+        }
+    }
+
+    /// A recent well-formed payment sent again at `intended_ns` under its id, re-signed; one in
+    /// [`DUPLICATE_CHANGED_AMOUNT_EVERY`] with its amount changed by one fen (down, so it stays
+    /// within the limit, unless it is 1).
+    fn duplicate(&mut self, intended_ns: u64) -> Option<Event> {
+        if self.recent.is_empty() {
+            return None;
+        }
+        let (mut event, sender_index) = self.recent[self.rng.gen_range(0..self.recent.len())];
+        event.sent_ns = intended_ns;
+        if self.injected.duplicate_id % DUPLICATE_CHANGED_AMOUNT_EVERY
+            == DUPLICATE_CHANGED_AMOUNT_EVERY - 1
+        {
+            event.amount_fen = if event.amount_fen > 1 {
+                event.amount_fen - 1
+            } else {
+                2
+            };
+            self.injected.duplicate_id_changed_amount += 1;
+        }
+        Some(self.signed(event, sender_index))
+    }
+
+    /// A refund, from a sender that may send one, of an id no payment ever had.
+    fn unknown_refund(&mut self, intended_ns: u64) -> Option<Event> {
+        let drawn_index = self.sender_zipf.sample(&mut self.rng);
+        let sender_index = if self.senders[drawn_index].may_refund {
+            drawn_index
+        } else {
+            self.first_refund_sender?
+        };
+        let (_, account) = self.accounts.sample(&mut self.rng);
+        let never_sent = TxnId::new(
+            self.date,
+            NEVER_SENT_SEQUENCE_BIT | u128::from(self.rng.gen::<u64>()),
+        );
+        let limit_fen = self.senders[sender_index].limits_fen[Kind::Refund as usize];
+        let event = Event::payment(
+            Kind::Refund,
+            self.take_txn_id(),
+            self.senders[sender_index].id,
+            account,
+            self.draw_amount(limit_fen),
+            intended_ns,
+        )
+        .with_original(never_sent);
+        Some(self.signed(event, sender_index))
+    }
+
+    /// Sender, kind, account and amount, unsigned. With `may_refund`, a drawn refund takes an
+    /// original from the refund window (and its sender); otherwise, or with no original, the
+    /// kind is drawn again without refunds.
+    #[inline]
+    fn draw(&mut self, intended_ns: u64, may_refund: bool) -> Drawn {
+        let sender_index = self.sender_zipf.sample(&mut self.rng);
+        let sender = &self.senders[sender_index];
+        let kind = if may_refund {
+            sender.kinds.sample(&mut self.rng)
+        } else {
+            sender.kinds_without_refund.sample(&mut self.rng)
+        };
+        if kind == Kind::Refund {
+            if let Some(drawn) = self.draw_refund(intended_ns) {
+                return drawn;
+            }
+            self.refunds_without_original += 1;
+        }
+        let sender = &self.senders[sender_index];
+        let kind = if kind == Kind::Refund {
+            sender.kinds_without_refund.sample(&mut self.rng)
+        } else {
+            kind
+        };
+        let limit_fen = sender.limits_fen[kind as usize];
+        let sender_id = sender.id;
+        let (_, account) = self.accounts.sample(&mut self.rng);
+        let amount_fen = self.draw_amount(limit_fen);
+        Drawn {
+            event: Event::payment(
+                kind,
+                self.take_txn_id(),
+                sender_id,
+                account,
+                amount_fen,
+                intended_ns,
+            ),
+            sender_index,
+        }
+    }
+
+    /// A refund of a debit sent at least `refund_delay_ns` before `intended_ns` with something
+    /// left to refund, sent by that debit's sender to that debit's account.
+    fn draw_refund(&mut self, intended_ns: u64) -> Option<Drawn> {
+        let cutoff_ns = intended_ns.checked_sub(self.refund_delay_ns)?;
+        let old_enough = self.refunds.count_sent_by(cutoff_ns);
+        if old_enough == 0 {
+            return None;
+        }
+        let age_rank = self.rng.gen_range(0..old_enough);
+        let original = *self.refunds.get_mut(age_rank);
+        if original.remaining_fen == 0 {
+            return None;
+        }
+        let sender = &self.senders[original.sender_index];
+        let limit_fen = sender.limits_fen[Kind::Refund as usize].min(original.remaining_fen);
+        let sender_id = sender.id;
+        let amount_fen = self.draw_amount(limit_fen);
+        self.refunds.get_mut(age_rank).remaining_fen -= amount_fen;
+        Some(Drawn {
+            event: Event::payment(
+                Kind::Refund,
+                self.take_txn_id(),
+                sender_id,
+                original.account,
+                amount_fen,
+                intended_ns,
+            )
+            .with_original(original.txn_id),
+            sender_index: original.sender_index,
+        })
+    }
+
+    /// A log-normal amount in `1..=limit_fen` (`limit_fen` at least 1).
+    #[inline]
+    fn draw_amount(&mut self, limit_fen: u64) -> u64 {
+        // `as` saturates: a draw beyond u64 becomes u64::MAX, then the limit.
+        (self.amount.sample(&mut self.rng).round() as u64).clamp(1, limit_fen.max(1))
+    }
+
+    #[inline]
+    fn take_txn_id(&mut self) -> TxnId {
+        let id = TxnId::new(self.date, self.sequence_next);
+        self.sequence_next += 1;
+        id
+    }
+
+    #[inline]
+    fn signed(&self, mut event: Event, sender_index: usize) -> Event {
+        event.mac = self.senders[sender_index].key.sign(&event);
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use clearway_core::event::{Account, KindSet};
+    use clearway_core::network::Network;
+
+    use super::*;
+    use crate::config::{Arrival, FaultRates, KindMix};
+    use crate::test_network::{
+        linear_longest_match, test_network, wide_network, ALL_KINDS, REFUNDS_ONLY, SHADOWED_BANK,
+    };
+    use crate::Arrivals;
+
+    fn config_without_faults() -> WorkloadConfig {
+        WorkloadConfig {
+            faults: FaultRates::NONE,
+            accounts_per_bank: 256,
+            refund_window_capacity: 65_536,
+            ..WorkloadConfig::default()
+        }
+    }
+
+    /// `count` payments at constant arrivals of `config`'s rate, with their faults.
+    fn run(
+        network: &Network,
+        config: &WorkloadConfig,
+        seed: u64,
+        count: usize,
+    ) -> (Institutions, Vec<(Event, Option<Fault>)>) {
+        let mut institutions = Institutions::new(network, config, seed);
+        let mut arrivals = Arrivals::new(Arrival::Constant, config.rate_per_s, seed);
+        let events = (0..count)
+            .map(|_| institutions.next_payment_with_fault(arrivals.next_ns()))
+            .collect();
+        (institutions, events)
+    }
+
+    fn key_of(network: &Network, sender: ParticipantId) -> MacKey {
+        network.participant(sender).unwrap().mac_key()
+    }
+
+    #[test]
+    fn the_kind_mix_follows_its_weights() {
+        let mut network = test_network();
+        network
+            .participants
+            .retain(|participant| participant.is_bank() || participant.id == ALL_KINDS);
+        let config = WorkloadConfig {
+            refund_delay_ns: 0,
+            ..config_without_faults()
+        };
+        let count = 200_000;
+        let (institutions, events) = run(&network, &config, 11, count);
+        let mut by_kind = [0u64; PAYMENT_KIND_COUNT];
+        for (event, _) in &events {
+            by_kind[event.kind as usize] += 1;
+        }
+        // A refund drawn with nothing to refund went out as another kind; count it as drawn.
+        // About half the refunds take all that remains of their original, so a few percent of
+        // later draws land on an original with nothing left.
+        let without_original = institutions.refunds_without_original();
+        assert!(without_original < by_kind[Kind::Refund as usize] / 20);
+        by_kind[Kind::Refund as usize] += without_original;
+        let weights = KindMix::default().weights();
+        for (index, &weight) in weights.iter().enumerate() {
+            let share = by_kind[index] as f64 / count as f64;
+            assert!(
+                (share - weight).abs() < 0.005,
+                "{:?}: {share} vs {weight}",
+                Kind::PAYMENTS[index]
+            );
+        }
+    }
+
+    #[test]
+    fn institutions_send_only_kinds_they_may_within_their_limits() {
+        let network = test_network();
+        let config = WorkloadConfig {
+            refund_delay_ns: 1_000_000,
+            ..config_without_faults()
+        };
+        let (institutions, events) = run(&network, &config, 12, 50_000);
+        let mut senders = HashSet::new();
+        for (event, _) in &events {
+            let sender = network.participant(event.sender).unwrap();
+            assert!(sender.kinds.contains(event.kind), "{event:?}");
+            let limit_fen = sender.limits_fen[event.kind as usize];
+            assert!((1..=limit_fen).contains(&event.amount_fen), "{event:?}");
+            senders.insert(event.sender);
+        }
+        assert!(!senders.contains(&REFUNDS_ONLY));
+        assert_eq!(senders.len(), 3);
+        assert!(!institutions.reachable_banks().contains(&SHADOWED_BANK));
+        assert_eq!(institutions.reachable_banks().len(), 3);
+    }
+
+    #[test]
+    fn the_top_two_of_115_institutions_carry_most_payments() {
+        let network = wide_network(115);
+        let count = 200_000;
+        let (_, events) = run(&network, &config_without_faults(), 13, count);
+        let mut by_sender: HashMap<ParticipantId, u64> = HashMap::new();
+        for (event, _) in &events {
+            *by_sender.entry(event.sender).or_default() += 1;
+        }
+        let top_two =
+            (by_sender[&ParticipantId(100)] + by_sender[&ParticipantId(101)]) as f64 / count as f64;
+        let expected = Zipf::new(115, WorkloadConfig::default().skew.institutions).share_of_top(2);
+        assert!(top_two > 0.5, "top two carry {top_two}");
+        assert!((top_two - expected).abs() < 0.01, "{top_two} vs {expected}");
+    }
+
+    #[test]
+    fn well_formed_payments_verify_route_and_have_unique_ids() {
+        let network = test_network();
+        let config = config_without_faults();
+        let mut institutions = Institutions::new(&network, &config, 14);
+        let mut ids = HashSet::new();
+        let mut banks_seen = HashSet::new();
+        for index in 0..50_000u64 {
+            let intended_ns = index * 5_556;
+            let event = institutions.next_payment(intended_ns);
+            assert!(key_of(&network, event.sender).verify(&event), "{event:?}");
+            assert!(event.account.is_well_formed() && event.account.passes_luhn());
+            let (bank, _) = linear_longest_match(&network, event.account.as_bytes()).unwrap();
+            assert!(institutions.reachable_banks().contains(&bank));
+            banks_seen.insert(bank);
+            assert!(ids.insert(event.txn_id), "{:?} sent twice", event.txn_id);
+            assert_eq!(event.txn_id.date(), config.date);
+            assert_eq!(event.sent_ns, intended_ns);
+            assert_eq!((event.sequence, event.event_ns), (0, 0));
+            assert_eq!(event.original.is_none(), event.kind != Kind::Refund);
+        }
+        assert_eq!(banks_seen.len(), institutions.reachable_banks().len());
+        assert_eq!(institutions.injected(), FaultCounts::default());
+        assert_eq!(institutions.sent(), 50_000);
+    }
+
+    #[test]
+    fn refunds_name_old_enough_debits_of_their_sender_and_never_exceed_them() {
+        let network = test_network();
+        let config = WorkloadConfig {
+            rate_per_s: 100_000.0,
+            kind_mix: KindMix {
+                refund: 0.3,
+                ..KindMix::default()
+            },
+            refund_delay_ns: 1_000_000,
+            refund_window_capacity: 1_024,
+            ..config_without_faults()
+        };
+        struct Original {
+            kind: Kind,
+            sender: ParticipantId,
+            account: Account,
+            amount_fen: u64,
+            sent_ns: u64,
+            refunded_fen: u64,
+        }
+        let mut originals: HashMap<TxnId, Original> = HashMap::new();
+        let (_, events) = run(&network, &config, 15, 100_000);
+        let mut refunds = 0;
+        for (event, _) in &events {
+            if event.kind != Kind::Refund {
+                originals.insert(
+                    event.txn_id,
+                    Original {
+                        kind: event.kind,
+                        sender: event.sender,
+                        account: event.account,
+                        amount_fen: event.amount_fen,
+                        sent_ns: event.sent_ns,
+                        refunded_fen: 0,
+                    },
+                );
+                continue;
+            }
+            refunds += 1;
+            let original = originals.get_mut(&event.original).expect("a sent original");
+            assert!(matches!(
+                original.kind,
+                Kind::AgreementDebit | Kind::GatewayDebit
+            ));
+            assert_eq!(original.sender, event.sender);
+            assert_eq!(original.account, event.account);
+            assert!(event.sent_ns - original.sent_ns >= config.refund_delay_ns);
+            original.refunded_fen += event.amount_fen;
+            assert!(original.refunded_fen <= original.amount_fen, "{event:?}");
+        }
+        assert!(refunds > 10_000, "{refunds} refunds");
+        // Some originals were refunded in full.
+        assert!(originals
+            .values()
+            .any(|original| original.refunded_fen == original.amount_fen));
+    }
+
+    #[test]
+    fn each_fault_comes_at_its_rate_and_does_what_it_claims() {
+        let network = test_network();
+        let count = 40_000;
+        let rate = 0.05;
+        for fault in Fault::ALL {
+            let mut rates = [0.0; 5];
+            rates[Fault::ALL.iter().position(|&each| each == fault).unwrap()] = rate;
+            let config = WorkloadConfig {
+                faults: FaultRates {
+                    duplicate_id: rates[0],
+                    bad_mac: rates[1],
+                    unknown_account: rates[2],
+                    over_limit: rates[3],
+                    unknown_refund: rates[4],
+                },
+                ..config_without_faults()
+            };
+            let (institutions, events) = run(&network, &config, 16, count);
+            let mut first_amount: HashMap<TxnId, u64> = HashMap::new();
+            let mut faulty = 0;
+            let mut changed = 0;
+            for (event, carried) in &events {
+                let key = key_of(&network, event.sender);
+                let sender = network.participant(event.sender).unwrap();
+                let seen = first_amount.get(&event.txn_id).copied();
+                match carried {
+                    None => {
+                        assert!(key.verify(event));
+                        assert_eq!(seen, None, "a fresh payment reuses an id");
+                    }
+                    Some(carried) => {
+                        assert_eq!(*carried, fault);
+                        faulty += 1;
+                    }
+                }
+                match carried {
+                    None => {}
+                    Some(Fault::DuplicateId) => {
+                        assert!(key.verify(event));
+                        let first = seen.expect("a duplicate repeats a sent id");
+                        changed += u64::from(first != event.amount_fen);
+                    }
+                    Some(Fault::BadMac) => {
+                        assert!(!key.verify(event));
+                        let mut resigned = *event;
+                        resigned.mac = key.sign(event);
+                        assert!(key.verify(&resigned));
+                        let differing = (0..16).filter(|&i| resigned.mac.0[i] != event.mac.0[i]);
+                        assert_eq!(differing.count(), 1);
+                    }
+                    Some(Fault::UnknownAccount) => {
+                        assert!(key.verify(event));
+                        assert_eq!(event.account.as_bytes().len(), 16);
+                        assert!(event.account.is_well_formed() && event.account.passes_luhn());
+                        assert_eq!(
+                            linear_longest_match(&network, event.account.as_bytes()),
+                            None
+                        );
+                    }
+                    Some(Fault::OverLimit) => {
+                        assert!(key.verify(event));
+                        let limit_fen = sender.limits_fen[event.kind as usize];
+                        assert_eq!(event.amount_fen, limit_fen + 1);
+                    }
+                    Some(Fault::UnknownRefund) => {
+                        assert!(key.verify(event));
+                        assert_eq!(event.kind, Kind::Refund);
+                        assert!(sender.kinds.contains(Kind::Refund));
+                        assert!(event.original.sequence() & NEVER_SENT_SEQUENCE_BIT != 0);
+                        assert!(!first_amount.contains_key(&event.original));
+                    }
+                }
+                first_amount.entry(event.txn_id).or_insert(event.amount_fen);
+            }
+            let injected = institutions.injected();
+            assert_eq!(injected.of(fault), faulty);
+            assert_eq!(injected.total(), faulty);
+            let share = faulty as f64 / count as f64;
+            assert!((share - rate).abs() < 0.006, "{fault:?}: {share}");
+            if fault == Fault::DuplicateId {
+                assert_eq!(changed, injected.duplicate_id_changed_amount);
+                assert_eq!(changed, faulty / DUPLICATE_CHANGED_AMOUNT_EVERY);
+            }
+        }
+    }
+
+    #[test]
+    fn default_fault_rates_each_inject_about_one_in_a_thousand() {
+        let network = test_network();
+        let count = 200_000;
+        let (institutions, _) = run(&network, &WorkloadConfig::default(), 17, count);
+        let injected = institutions.injected();
+        for fault in Fault::ALL {
+            // Expected 200 each; the standard deviation is 14.
+            assert!(
+                (140..=260).contains(&injected.of(fault)),
+                "{fault:?}: {injected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_payments() {
+        let network = test_network();
+        let config = WorkloadConfig {
+            faults: FaultRates {
+                duplicate_id: 0.02,
+                bad_mac: 0.02,
+                unknown_account: 0.02,
+                over_limit: 0.02,
+                unknown_refund: 0.02,
+            },
+            refund_delay_ns: 100_000,
+            ..config_without_faults()
+        };
+        let (first, first_events) = run(&network, &config, 18, 20_000);
+        let (again, again_events) = run(&network, &config, 18, 20_000);
+        assert!(first_events == again_events);
+        assert_eq!(first.injected(), again.injected());
+        let (_, other_events) = run(&network, &config, 19, 20_000);
+        assert!(first_events != other_events);
+    }
+
+    #[test]
+    fn a_network_without_refund_senders_skips_unknown_refunds() {
+        let mut network = test_network();
+        for participant in &mut network.participants {
+            participant.kinds = [Kind::AgreementDebit, Kind::PayoutCredit]
+                .into_iter()
+                .filter(|&kind| participant.kinds.contains(kind))
+                .collect::<KindSet>();
+        }
+        let config = WorkloadConfig {
+            faults: FaultRates {
+                unknown_refund: 0.5,
+                ..FaultRates::NONE
+            },
+            ..config_without_faults()
+        };
+        let (institutions, events) = run(&network, &config, 20, 10_000);
+        assert_eq!(institutions.injected().total(), 0);
+        assert!(events.iter().all(|(event, _)| event.kind != Kind::Refund));
+    }
+}

@@ -1,0 +1,143 @@
+//! After construction, making payments, deciding bank replies and scheduling them allocates
+//! nothing: counted by a global allocator that counts this thread's allocations while armed.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use clearway_core::event::{Kind, KindSet, ParticipantId, PAYMENT_KIND_COUNT};
+use clearway_core::network::{BinPrefix, LinkStrategy, Network, Participant, Role, Status};
+use clearway_loadgen::{
+    Arrivals, BankConfig, BankLatency, Banks, FaultRates, Institutions, ReplySchedule,
+    WorkloadConfig,
+};
+
+struct CountingAllocator;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; counting touches only
+// const-initialised thread-locals, which never allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.with(Cell::get) {
+            ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        }
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: `pointer` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(pointer, layout) }
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        if ARMED.with(Cell::get) {
+            ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        }
+        // SAFETY: the caller's contract for `realloc` is passed on as is.
+        unsafe { System.realloc(pointer, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn participant(id: u16, role: Role) -> Participant {
+    Participant {
+        id: ParticipantId(id),
+        name: format!("participant-{id}"),
+        role,
+        status: Status::Active,
+        kinds: match role {
+            Role::Bank => KindSet::NONE,
+            Role::Institution => Kind::PAYMENTS.into_iter().collect(),
+        },
+        limits_fen: [1_000_000; PAYMENT_KIND_COUNT],
+        cap_fen: u64::MAX,
+        secret: format!("secret-{id}").into_bytes(),
+        links: Vec::new(),
+        link_strategy: LinkStrategy::PrimarySecondary,
+    }
+}
+
+fn index_of_last_payment() -> u64 {
+    199_999
+}
+
+#[test]
+fn payments_replies_and_the_schedule_allocate_nothing_per_event() {
+    let mut participants: Vec<Participant> = (1..=20)
+        .map(|id| participant(id, Role::Institution))
+        .collect();
+    participants.extend((100..130).map(|id| participant(id, Role::Bank)));
+    let bins = (0..30u16)
+        .map(|index| BinPrefix {
+            prefix: format!("{}", 622_000 + u32::from(index)),
+            bank: ParticipantId(100 + index),
+        })
+        .collect();
+    let network = Network {
+        operator_secret: b"operator".to_vec(),
+        participants,
+        bins,
+    };
+    let config = WorkloadConfig {
+        faults: FaultRates {
+            duplicate_id: 0.02,
+            bad_mac: 0.02,
+            unknown_account: 0.02,
+            over_limit: 0.02,
+            unknown_refund: 0.02,
+        },
+        refund_delay_ns: 1_000_000,
+        refund_window_capacity: 4_096,
+        ..WorkloadConfig::default()
+    };
+    let bank_config = BankConfig {
+        latency: BankLatency::LogNormal {
+            median_us: 100,
+            sigma: 1.0,
+        },
+        ..BankConfig::default()
+    };
+    let mut arrivals = Arrivals::from_config(&config, 1);
+    let mut institutions = Institutions::new(&network, &config, 1);
+    let mut banks = Banks::new(&network, &bank_config, 30_000_000_000, 1);
+    let mut schedule = ReplySchedule::with_capacity(100_000);
+    let bank_ids: Vec<ParticipantId> = network.banks().map(|bank| bank.id).collect();
+
+    ARMED.with(|armed| armed.set(true));
+    let mut replies = 0u64;
+    for index in 0..200_000usize {
+        let now_ns = arrivals.next_ns();
+        let payment = institutions.next_payment(now_ns);
+        let bank = bank_ids[index % bank_ids.len()];
+        if let Some((due_ns, reply)) = banks.on_forwarded(
+            payment.txn_id,
+            bank,
+            payment.amount_fen,
+            payment.sent_ns,
+            now_ns,
+        ) {
+            schedule
+                .push(due_ns, reply)
+                .expect("sized for the replies in flight");
+        }
+        while schedule.pop_due(now_ns).is_some() {
+            replies += 1;
+        }
+    }
+    let allocations = ALLOCATIONS.with(Cell::get);
+    // The counter itself counts: one box while armed is one allocation.
+    std::hint::black_box(Box::new(index_of_last_payment()));
+    ARMED.with(|armed| armed.set(false));
+
+    assert_eq!(allocations, 0);
+    assert_eq!(ALLOCATIONS.with(Cell::get), 1);
+    assert!(replies > 190_000, "{replies} replies");
+    assert!(institutions.injected().total() > 15_000);
+}
