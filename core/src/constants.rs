@@ -179,3 +179,16 @@ const _: () =
 const _: () = assert!(
     CAP_RANK_ONE_DEFAULT_FEN / INSTITUTION_COUNT_DEFAULT as u64 >= PAYMENT_LIMIT_DEFAULT_FEN
 );
+
+// ---- Authorize and route ----
+
+/// Trie nodes the BIN table keeps in reserve beyond those its starting prefixes use, so that
+/// route changes arriving while the switch runs add prefixes without allocating. A new prefix
+/// takes at most [`BIN_PREFIX_LENGTH_MAX`] nodes (a ten-digit prefix under no existing one) and
+/// usually far fewer (a 6-digit BIN shares its first digits with others; an 8–10 digit split of
+/// an existing BIN takes two to four), so 1,024 nodes (44 KiB) hold at least 102 additions: more
+/// than the real network's BIN changes over months. Beyond them the table grows by allocating,
+/// which costs one route change a few microseconds, never a wrong answer.
+pub const BIN_TABLE_SPARE_NODE_COUNT: usize = 1_024;
+
+const _: () = assert!(BIN_TABLE_SPARE_NODE_COUNT >= BIN_PREFIX_LENGTH_MAX);
