@@ -24,6 +24,8 @@ pub mod event;
 pub mod network;
 #[cfg(not(loom))]
 pub mod pipeline;
+#[cfg(not(loom))]
+pub mod reference_model;
 pub mod ring;
 #[cfg(not(loom))]
 pub mod stage;

@@ -1,4 +1,631 @@
-//! Placeholder until the stage lands.
+//! [`Ledger`]: the single writer of money. It holds the positions, the pending holds, the
+//! idempotency window and the clearing batch, and applies every event in sequence order exactly
+//! as docs/SWITCH.md ("ledger") says. [`LedgerStage`] runs it as a pipeline handler.
+//!
+//! # Layout
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `ledger.rs` | [`Ledger`], [`LedgerConfig`], [`LedgerSink`], [`Expiry`], [`LedgerSummary`], [`LedgerStage`] |
+//! | `ledger/holds.rs` | the pending holds in placement (= deadline) order |
+//! | `ledger/window.rs` | the two-generation idempotency window and the fields' fingerprint |
+//! | `ledger/clearing.rs` | [`BatchReport`], [`BatchRow`], [`Direction`] |
+//! | `ledger/state_hash.rs` | [`StateHash`] |
+//!
+//! # Memory
+//!
+//! Everything is allocated in [`Ledger::new`]: flat per-participant arrays of
+//! `PARTICIPANT_ID_MAX + 1` entries, the hold slab and index, and both window generations. Per
+//! event the ledger neither allocates nor grows a table: a payment that would take a table past
+//! its capacity is declined `LedgerFull`. The cutover (once per batch, a control-plane event)
+//! allocates its [`BatchReport`].
+//!
+//! # Arithmetic
+//!
+//! Amounts are u64 fen; positions and pending sums are i128, batch totals u128. A position moves
+//! by at most 2^64 per posting, and a batch cannot post 2^63 payments (at 10^8 a second that is
+//! 2,900 years), so no sum reaches 2^127: `AmountOverflow` is never needed here.
 
-/// Placeholder.
-pub struct Ledger;
+mod clearing;
+mod holds;
+mod state_hash;
+mod window;
+
+pub use clearing::{BatchReport, BatchRow, Direction};
+pub use state_hash::StateHash;
+
+use crate::constants::{
+    BANK_TIMEOUT_MS_DEFAULT, HOLDS_CAPACITY_DEFAULT, PARTICIPANT_ID_MAX, WINDOW_CAPACITY_DEFAULT,
+};
+use crate::event::{Decline, Event, Kind, Outcome, ParticipantId, Results, TxnId, REPLY_APPROVE};
+use crate::network::Network;
+use crate::pipeline::{Handler, StageFault};
+use holds::{Hold, Holds};
+use window::{fingerprint, Finished, Window};
+
+/// Entries of the flat per-participant arrays.
+const PARTICIPANT_SLOTS: usize = PARTICIPANT_ID_MAX as usize + 1;
+
+/// The ledger's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// How long a hold waits for its bank, event time, ns.
+    pub bank_timeout_ns: u64,
+    /// Pending holds at once.
+    pub holds_capacity: usize,
+    /// Finished payments per window generation (one clearing batch).
+    pub window_capacity: usize,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            bank_timeout_ns: BANK_TIMEOUT_MS_DEFAULT * 1_000_000,
+            holds_capacity: HOLDS_CAPACITY_DEFAULT,
+            window_capacity: WINDOW_CAPACITY_DEFAULT,
+        }
+    }
+}
+
+/// A hold voided because its bank did not reply in time: egress tells the institution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expiry {
+    /// The payment.
+    pub txn_id: TxnId,
+    /// Who sent it.
+    pub institution: ParticipantId,
+    /// The bank that did not reply.
+    pub bank: ParticipantId,
+    /// Its amount, fen.
+    pub amount_fen: u64,
+    /// The institution's send time.
+    pub sent_ns: u64,
+}
+
+/// Where the ledger hands what does not fit in an event's results: expiry notices, batch reports
+/// and, at shutdown, its summary. The harness pushes expiries into a queue to egress and reports
+/// to a writer thread.
+pub trait LedgerSink {
+    /// A hold expired (called during the event whose clock passed its deadline).
+    fn expired(&mut self, expiry: &Expiry);
+    /// A cutover closed a batch.
+    fn batch_closed(&mut self, report: BatchReport);
+    /// The stage is shutting down; this is the ledger's final state.
+    fn finished(&mut self, _summary: LedgerSummary) {}
+}
+
+/// Discards everything.
+impl LedgerSink for () {
+    fn expired(&mut self, _: &Expiry) {}
+    fn batch_closed(&mut self, _: BatchReport) {}
+}
+
+/// The ledger's state at a glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerSummary {
+    /// Σ positions: zero.
+    pub positions_sum: i128,
+    /// The state hash.
+    pub state_hash: StateHash,
+    /// The current (open) batch's number.
+    pub batch_number: u64,
+    /// Holds pending.
+    pub pending_count: usize,
+    /// Finished payments in the window (both generations).
+    pub window_count: usize,
+    /// The ledger's clock, event time.
+    pub clock_ns: u64,
+}
+
+/// The allocated sizes of the ledger's tables; constant from construction on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableCapacities {
+    /// The hold index (hash table) and the hold slab.
+    pub holds: (usize, usize),
+    /// The two window generations (smaller, larger).
+    pub window: (usize, usize),
+}
+
+/// One participant's totals in the open batch.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    count: u64,
+    debit_fen: u128,
+    credit_fen: u128,
+}
+
+/// The ledger: see the module documentation.
+pub struct Ledger {
+    config: LedgerConfig,
+    /// The clock: the largest `event_ns` seen.
+    clock_ns: u64,
+    /// The open batch, from 1.
+    batch_number: u64,
+    /// Per participant id: its position in the open batch, fen.
+    positions: Box<[i128]>,
+    /// Per participant id: the sum of the pending holds it is debtor of, fen.
+    pending_fen: Box<[i128]>,
+    /// Per participant id: its cap, fen; 0 for ids not in the network.
+    caps_fen: Box<[i128]>,
+    /// Per participant id: its totals in the open batch.
+    totals: Box<[Totals]>,
+    /// The ids with a posting in the open batch, in first-posting order (`PARTICIPANT_SLOTS`
+    /// reserved): the only positions that can be non-zero.
+    posted: Vec<ParticipantId>,
+    /// Per participant id: its name, for reports.
+    names: Box<[String]>,
+    holds: Holds,
+    window: Window,
+}
+
+impl Ledger {
+    /// A ledger for `network` with every table allocated now.
+    pub fn new(network: &Network, config: LedgerConfig) -> Ledger {
+        assert!(config.holds_capacity > 0 && config.window_capacity > 0);
+        let mut caps_fen = vec![0i128; PARTICIPANT_SLOTS].into_boxed_slice();
+        let mut names = vec![String::new(); PARTICIPANT_SLOTS].into_boxed_slice();
+        for participant in &network.participants {
+            assert!(
+                participant.id.in_range(),
+                "{:?} out of range",
+                participant.id
+            );
+            caps_fen[participant.id.index()] = i128::from(participant.cap_fen);
+            names[participant.id.index()] = participant.name.clone();
+        }
+        Ledger {
+            config,
+            clock_ns: 0,
+            batch_number: 1,
+            positions: vec![0; PARTICIPANT_SLOTS].into_boxed_slice(),
+            pending_fen: vec![0; PARTICIPANT_SLOTS].into_boxed_slice(),
+            caps_fen,
+            totals: vec![Totals::default(); PARTICIPANT_SLOTS].into_boxed_slice(),
+            posted: Vec::with_capacity(PARTICIPANT_SLOTS),
+            names,
+            holds: Holds::with_capacity(config.holds_capacity),
+            window: Window::with_capacity(config.window_capacity),
+        }
+    }
+
+    /// Applies one event: moves the clock, expires what is due, then acts on the event and
+    /// writes `outcome`, `original`, `institution`, `sent_ns` (and a ledger decline) into
+    /// `results`. `results` arrives with authorize's and route's fields set.
+    pub fn apply(&mut self, event: &Event, results: &mut Results, sink: &mut impl LedgerSink) {
+        self.clock_ns = self.clock_ns.max(event.event_ns);
+        self.expire_due(sink);
+        if !results.passed() {
+            results.outcome = Outcome::Rejected;
+            if event.kind.is_payment() {
+                results.institution = event.sender;
+                results.sent_ns = event.sent_ns;
+            }
+            return;
+        }
+        match event.kind {
+            Kind::AgreementDebit | Kind::GatewayDebit | Kind::PayoutCredit | Kind::Refund => {
+                results.institution = event.sender;
+                results.sent_ns = event.sent_ns;
+                match self.pay(event, results.bank) {
+                    Ok(outcome) => results.outcome = outcome,
+                    Err(Answer::Exists(original)) => {
+                        results.outcome = Outcome::Exists;
+                        results.original = original;
+                    }
+                    Err(Answer::Decline(decline)) => reject(results, decline),
+                }
+            }
+            Kind::BankReply => self.reply(event, results),
+            Kind::Cutover => {
+                self.cutover(sink);
+                results.outcome = Outcome::BatchClosed;
+            }
+            Kind::ParticipantStatus | Kind::LinkStatus | Kind::RouteChange => {
+                results.outcome = Outcome::Applied;
+            }
+        }
+    }
+
+    /// Voids, oldest first, every hold whose deadline the clock has reached.
+    #[inline]
+    fn expire_due(&mut self, sink: &mut impl LedgerSink) {
+        while let Some(oldest) = self.holds.oldest() {
+            if oldest.deadline_ns > self.clock_ns {
+                return;
+            }
+            let txn_id = oldest.txn_id;
+            let hold = self
+                .holds
+                .remove(txn_id)
+                .expect("the oldest hold is pending");
+            self.void(&hold, Outcome::Expired);
+            sink.expired(&Expiry {
+                txn_id: hold.txn_id,
+                institution: hold.institution,
+                bank: hold.bank,
+                amount_fen: hold.amount_fen,
+                sent_ns: hold.sent_ns,
+            });
+        }
+    }
+
+    /// A payment that passed authorize and route, routed to `bank`: idempotency, refund,
+    /// liquidity and capacity checks, then the hold.
+    #[inline]
+    fn pay(&mut self, event: &Event, bank: ParticipantId) -> Result<Outcome, Answer> {
+        let fingerprint = fingerprint(event);
+        if let Some(hold) = self.holds.get(event.txn_id) {
+            return Err(Answer::Decline(if hold.fingerprint == fingerprint {
+                Decline::DuplicateInFlight
+            } else {
+                Decline::ExistsWithDifferentFields
+            }));
+        }
+        if let Some(finished) = self.window.get(event.txn_id) {
+            return Err(if finished.fingerprint == fingerprint {
+                Answer::Exists(finished.outcome)
+            } else {
+                Answer::Decline(Decline::ExistsWithDifferentFields)
+            });
+        }
+        if event.kind == Kind::Refund {
+            self.check_refund(event)?;
+        }
+        let hold = Hold {
+            txn_id: event.txn_id,
+            original: event.original,
+            fingerprint,
+            amount_fen: event.amount_fen,
+            deadline_ns: self.clock_ns.saturating_add(self.config.bank_timeout_ns),
+            sent_ns: event.sent_ns,
+            kind: event.kind,
+            institution: event.sender,
+            bank,
+        };
+        let (debtor, creditor) = (hold.debtor(), hold.creditor());
+        if !debtor.in_range() || !creditor.in_range() {
+            // Authorize and route let no such id through; a participant the tables cannot hold
+            // has no cap.
+            return Err(Answer::Decline(Decline::InsufficientLiquidity));
+        }
+        let debtor_index = debtor.index();
+        let exposure = -self.positions[debtor_index]
+            + self.pending_fen[debtor_index]
+            + i128::from(event.amount_fen);
+        if exposure > self.caps_fen[debtor_index] {
+            return Err(Answer::Decline(Decline::InsufficientLiquidity));
+        }
+        if self.holds.is_full()
+            || self.window.current_count() + self.holds.len() >= self.config.window_capacity
+        {
+            return Err(Answer::Decline(Decline::LedgerFull));
+        }
+        self.pending_fen[debtor_index] += i128::from(event.amount_fen);
+        if event.kind == Kind::Refund {
+            let original = self
+                .window
+                .get_mut(event.original)
+                .expect("checked refund original is in the window");
+            original.refundable_fen -= event.amount_fen;
+        }
+        self.holds.insert(hold);
+        Ok(Outcome::Forwarded)
+    }
+
+    /// The refund rules: the original is a finished, approved debit of this sender with enough
+    /// left to refund.
+    fn check_refund(&self, event: &Event) -> Result<(), Answer> {
+        let Some(original) = self.window.get(event.original) else {
+            return Err(Answer::Decline(
+                if self.holds.get(event.original).is_some() {
+                    Decline::RefundOfUnapprovedPayment
+                } else {
+                    Decline::RefundOfUnknownPayment
+                },
+            ));
+        };
+        let decline = if original.outcome != Outcome::Approved || !original.kind.is_debit() {
+            Decline::RefundOfUnapprovedPayment
+        } else if original.institution != event.sender {
+            Decline::RefundOfOtherInstitution
+        } else if original.refundable_fen < event.amount_fen {
+            Decline::RefundExceedsOriginal
+        } else {
+            return Ok(());
+        };
+        Err(Answer::Decline(decline))
+    }
+
+    /// A bank's reply: posts or voids the hold it answers.
+    #[inline]
+    fn reply(&mut self, event: &Event, results: &mut Results) {
+        let Some(hold) = self.holds.get(event.txn_id) else {
+            if self.window.get(event.txn_id).is_some() {
+                results.outcome = Outcome::LateReply;
+            } else {
+                reject(results, Decline::ReplyForUnknownPayment);
+            }
+            return;
+        };
+        if hold.bank != event.sender {
+            reject(results, Decline::ReplyFromWrongBank);
+            return;
+        }
+        let hold = self
+            .holds
+            .remove(event.txn_id)
+            .expect("the hold is pending");
+        results.institution = hold.institution;
+        results.sent_ns = hold.sent_ns;
+        if event.code == REPLY_APPROVE {
+            self.post(&hold);
+            results.outcome = Outcome::Approved;
+        } else {
+            self.void(&hold, Outcome::Declined);
+            results.outcome = Outcome::Declined;
+        }
+    }
+
+    /// Posts an approved hold (already out of the table) and records it finished.
+    #[inline]
+    fn post(&mut self, hold: &Hold) {
+        let amount = i128::from(hold.amount_fen);
+        let (debtor, creditor) = (hold.debtor(), hold.creditor());
+        self.pending_fen[debtor.index()] -= amount;
+        self.positions[debtor.index()] -= amount;
+        self.positions[creditor.index()] += amount;
+        self.count_posting(debtor, |totals| totals.debit_fen += amount as u128);
+        self.count_posting(creditor, |totals| totals.credit_fen += amount as u128);
+        let refundable_fen = if hold.kind.is_debit() {
+            hold.amount_fen
+        } else {
+            0
+        };
+        self.window.record(
+            hold.txn_id,
+            Finished {
+                fingerprint: hold.fingerprint,
+                refundable_fen,
+                outcome: Outcome::Approved,
+                kind: hold.kind,
+                institution: hold.institution,
+            },
+        );
+    }
+
+    /// Counts one posting in `participant`'s batch totals.
+    #[inline]
+    fn count_posting(&mut self, participant: ParticipantId, add: impl FnOnce(&mut Totals)) {
+        let totals = &mut self.totals[participant.index()];
+        if totals.count == 0 {
+            self.posted.push(participant);
+        }
+        totals.count += 1;
+        add(totals);
+    }
+
+    /// Voids a hold (already out of the table) as declined or expired: releases the debtor's
+    /// pending sum and a refund's reservation, and records it finished.
+    #[inline]
+    fn void(&mut self, hold: &Hold, outcome: Outcome) {
+        self.pending_fen[hold.debtor().index()] -= i128::from(hold.amount_fen);
+        if hold.kind == Kind::Refund {
+            if let Some(original) = self.window.get_mut(hold.original) {
+                original.refundable_fen += hold.amount_fen;
+            }
+        }
+        self.window.record(
+            hold.txn_id,
+            Finished {
+                fingerprint: hold.fingerprint,
+                refundable_fen: 0,
+                outcome,
+                kind: hold.kind,
+                institution: hold.institution,
+            },
+        );
+    }
+
+    /// Closes the batch: the report, then positions and totals reset, the batch number up, the
+    /// window moved. Allocates the report (control plane, once per batch).
+    fn cutover(&mut self, sink: &mut impl LedgerSink) {
+        let mut posted = std::mem::take(&mut self.posted);
+        posted.sort_unstable();
+        let rows = posted
+            .iter()
+            .map(|&participant| {
+                let index = participant.index();
+                let totals = self.totals[index];
+                let net_fen = self.positions[index];
+                debug_assert_eq!(
+                    net_fen,
+                    totals.credit_fen as i128 - totals.debit_fen as i128
+                );
+                BatchRow {
+                    participant,
+                    name: self.names[index].clone(),
+                    count: totals.count,
+                    debit_fen: totals.debit_fen,
+                    credit_fen: totals.credit_fen,
+                    net_fen,
+                    direction: Direction::of(net_fen),
+                }
+            })
+            .collect();
+        let report = BatchReport {
+            batch: self.batch_number,
+            closed_at_ns: self.clock_ns,
+            rows,
+        };
+        debug_assert_eq!(report.net_sum(), 0);
+        for participant in posted.drain(..) {
+            self.positions[participant.index()] = 0;
+            self.totals[participant.index()] = Totals::default();
+        }
+        self.posted = posted;
+        self.batch_number += 1;
+        self.window.advance();
+        sink.batch_closed(report);
+    }
+
+    /// Σ of all positions: zero after every event. Sums only the participants with a posting in
+    /// the open batch, the only ones whose position can be non-zero.
+    pub fn positions_sum(&self) -> i128 {
+        self.posted
+            .iter()
+            .map(|participant| self.positions[participant.index()])
+            .sum()
+    }
+
+    /// `participant`'s position in the open batch, fen.
+    pub fn position(&self, participant: ParticipantId) -> i128 {
+        self.positions
+            .get(participant.index())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The sum of the pending holds `participant` is debtor of, fen.
+    pub fn pending_fen(&self, participant: ParticipantId) -> i128 {
+        self.pending_fen
+            .get(participant.index())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The open batch's number, from 1.
+    pub fn batch_number(&self) -> u64 {
+        self.batch_number
+    }
+
+    /// Holds pending.
+    pub fn pending_count(&self) -> usize {
+        self.holds.len()
+    }
+
+    /// Finished payments in the window, both generations.
+    pub fn window_count(&self) -> usize {
+        self.window.count()
+    }
+
+    /// The clock: the largest event time seen.
+    pub fn clock_ns(&self) -> u64 {
+        self.clock_ns
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> LedgerConfig {
+        self.config
+    }
+
+    /// The allocated sizes of the tables.
+    pub fn table_capacities(&self) -> TableCapacities {
+        TableCapacities {
+            holds: self.holds.capacities(),
+            window: self.window.capacities(),
+        }
+    }
+
+    /// The state hash in docs/SWITCH.md's serialization. Sorts the holds: a control-plane read.
+    pub fn state_hash(&self) -> StateHash {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&self.batch_number.to_le_bytes());
+        let mut posted = self.posted.clone();
+        posted.sort_unstable();
+        for participant in posted {
+            let position = self.positions[participant.index()];
+            if position != 0 {
+                bytes.extend_from_slice(&participant.0.to_le_bytes());
+                bytes.extend_from_slice(&position.to_le_bytes());
+            }
+        }
+        let mut holds: Vec<&Hold> = self.holds.iter().collect();
+        holds.sort_unstable_by_key(|hold| hold.txn_id);
+        for hold in holds {
+            bytes.extend_from_slice(&hold.txn_id.0.to_le_bytes());
+            bytes.extend_from_slice(&hold.debtor().0.to_le_bytes());
+            bytes.extend_from_slice(&hold.creditor().0.to_le_bytes());
+            bytes.extend_from_slice(&hold.amount_fen.to_le_bytes());
+            bytes.extend_from_slice(&hold.deadline_ns.to_le_bytes());
+        }
+        StateHash::of(&bytes)
+    }
+
+    /// The state at a glance.
+    pub fn summary(&self) -> LedgerSummary {
+        LedgerSummary {
+            positions_sum: self.positions_sum(),
+            state_hash: self.state_hash(),
+            batch_number: self.batch_number,
+            pending_count: self.pending_count(),
+            window_count: self.window_count(),
+            clock_ns: self.clock_ns,
+        }
+    }
+}
+
+/// Why a payment got no hold.
+enum Answer {
+    /// The same payment already finished with this outcome.
+    Exists(Outcome),
+    /// Refused.
+    Decline(Decline),
+}
+
+/// Writes a ledger decline.
+#[inline]
+fn reject(results: &mut Results, decline: Decline) {
+    results.refuse(decline);
+    results.outcome = Outcome::Rejected;
+}
+
+/// The ledger as a pipeline stage: applies each event and hands expiries, batch reports and, at
+/// shutdown, the summary to its sink.
+pub struct LedgerStage<S: LedgerSink> {
+    ledger: Ledger,
+    sink: S,
+}
+
+impl<S: LedgerSink> LedgerStage<S> {
+    /// The stage over `ledger`, reporting to `sink`.
+    pub fn new(ledger: Ledger, sink: S) -> Self {
+        LedgerStage { ledger, sink }
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The sink.
+    pub fn sink(&mut self) -> &mut S {
+        &mut self.sink
+    }
+}
+
+impl<S: LedgerSink + Send> Handler<Event, Results> for LedgerStage<S> {
+    #[inline]
+    fn on_event(
+        &mut self,
+        event: &Event,
+        results: &mut Results,
+        _sequence: u64,
+        end_of_batch: bool,
+    ) -> Result<(), StageFault> {
+        self.ledger.apply(event, results, &mut self.sink);
+        if cfg!(debug_assertions) && end_of_batch {
+            let sum = self.ledger.positions_sum();
+            if sum != 0 {
+                return Err(StageFault::new(format!(
+                    "ledger: Σ positions is {sum}, not 0"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_shutdown(&mut self) {
+        let summary = self.ledger.summary();
+        self.sink.finished(summary);
+    }
+}

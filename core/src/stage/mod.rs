@@ -18,5 +18,8 @@ mod route;
 
 pub use authorize::Authorize;
 pub use bin_table::BinTable;
-pub use ledger::Ledger;
+pub use ledger::{
+    BatchReport, BatchRow, Direction, Expiry, Ledger, LedgerConfig, LedgerSink, LedgerStage,
+    LedgerSummary, StateHash, TableCapacities,
+};
 pub use route::Route;

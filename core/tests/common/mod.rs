@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod switch_events;
+
 use clearway_core::pipeline::{Handler, Handlers, InputHandler, StageFault, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
