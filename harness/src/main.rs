@@ -1,18 +1,30 @@
 //! `clearway`: the command that drives Clearway.
 //!
-//! The principal type in this crate is [`Command`]. For now it has one subcommand,
-//! `clearway topology FILE`, which reads a topology file, validates it against this machine's
-//! cores, and prints the stage → core map it would run, with its warnings. `run`, `serve`,
-//! `load` and the analysis commands arrive with the payment stages.
+//! The principal type in this crate is [`Command`]: `clearway run` runs the switch embedded with
+//! simulated institutions and banks and prints what it measured; `clearway topology FILE`
+//! validates a topology file and prints the stage → core map it would run.
 //!
-//! Exit codes: 0 valid; 1 the topology was refused (the message says which rule); 2 the command
-//! line itself was wrong; 3 the file could not be read.
+//! # Layout
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | `run/` | `clearway run`: layout, driver, egress, transports, replay, summary |
+//! | [`exit`] | the exit codes, one meaning each |
+//! | `constants.rs` | the harness's limits and defaults |
+
+mod constants;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use clearway_core::pipeline::TopologyConfig;
+
+/// Every allocation the harness makes goes through mimalloc: the producer's recording and the
+/// threads' start-up allocations stay off glibc's arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Clearway: the switching core of a clearing platform for online payments.
 #[derive(Parser)]
@@ -25,6 +37,8 @@ struct Cli {
 /// What `clearway` can do.
 #[derive(Subcommand)]
 enum Command {
+    /// Run the switch embedded, with simulated institutions and banks, and print what it measured.
+    Run(Box<run::RunArgs>),
     /// Validate a topology file and print the stage → core map it would run.
     Topology {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
@@ -32,13 +46,22 @@ enum Command {
     },
 }
 
-/// The topology was refused.
-const EXIT_INVALID: u8 = 1;
-/// The file could not be read.
-const EXIT_UNREADABLE: u8 = 3;
+/// Exit codes. Every command uses the same meanings.
+pub mod exit {
+    /// The run finished but a check failed (outcomes that do not add up, Σ positions ≠ 0, a
+    /// replay that differs), or a topology file was refused.
+    pub const CHECK_FAILED: u8 = 1;
+    /// The command line or a setting was wrong (clap also exits 2).
+    pub const USAGE: u8 = 2;
+    /// A file could not be read or written, or a configuration file was refused.
+    pub const UNREADABLE: u8 = 3;
+    /// The switch failed while running: a stage panicked or faulted.
+    pub const RUN_FAILED: u8 = 4;
+}
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Run(args) => run::run(*args),
         Command::Topology { file } => topology(&file),
     }
 }
@@ -48,7 +71,7 @@ fn topology(file: &std::path::Path) -> ExitCode {
         Ok(text) => text,
         Err(error) => {
             eprintln!("clearway: cannot read {}: {error}", file.display());
-            return ExitCode::from(EXIT_UNREADABLE);
+            return ExitCode::from(exit::UNREADABLE);
         }
     };
     match TopologyConfig::from_toml(&text).and_then(|config| config.validate()) {
@@ -58,7 +81,7 @@ fn topology(file: &std::path::Path) -> ExitCode {
         }
         Err(error) => {
             eprintln!("clearway: {}: {error}", file.display());
-            ExitCode::from(EXIT_INVALID)
+            ExitCode::from(exit::CHECK_FAILED)
         }
     }
 }

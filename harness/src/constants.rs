@@ -1,0 +1,40 @@
+//! The harness's limits and defaults, each with the reasoning behind its number.
+
+/// Ring slots for `clearway run`'s pipelines: 16,384 slots of 128 bytes are 2 MiB, within a
+/// server core's L2 + L3 share, and at 1 M events/s they absorb 16 ms of a stalled stage before
+/// the producer feels it.
+pub const RUN_RING_CAPACITY: usize = 16_384;
+
+/// Events a stage takes from its barrier at once in `clearway run`: large enough to amortise the
+/// cursor handoff (~100 ns between cores, docs/ARCHITECTURE.md) over hundreds of events, small
+/// enough that a batch's latency stays in the tens of microseconds.
+pub const RUN_BATCH_SIZE_MAX: usize = 512;
+
+/// Authorize workers `auto` gives a machine with cores to spare: HMAC-SHA256 checking runs at
+/// ~3–5 M events/s per core, so four cover any rate one producer thread can offer.
+pub const AUTHORIZE_WORKERS_MAX_AUTO: usize = 4;
+
+/// Cores below which `auto` runs the whole switch on one thread beside the producer rather than
+/// a thread per stage: a pipelined switch needs a core each for the producer, authorize, route,
+/// ledger and egress, plus one left for the system.
+pub const PIPELINED_CORE_COUNT_MIN: usize = 6;
+
+/// Payments the producer offers in one go before it looks at the banks' replies again: bounds
+/// how long a reply waits behind a burst of arrivals.
+pub const ARRIVALS_PER_TURN_MAX: usize = 256;
+
+/// The largest latency the histograms hold, in ns: one hour. Anything longer is a hung run, and
+/// is recorded as one hour.
+pub const LATENCY_NS_MAX: u64 = 3_600_000_000_000;
+
+/// Significant decimal digits the latency histograms keep: 3 means 0.1% resolution at any
+/// magnitude, the HdrHistogram convention.
+pub const LATENCY_SIGNIFICANT_DIGITS: u8 = 3;
+
+/// Events per chunk of the in-memory input recording: 65,536 × 112 bytes = 7 MiB, so a chunk is
+/// allocated about once every 65 ms at 1 M events/s, never per event.
+pub const RECORDING_CHUNK_EVENTS: usize = 65_536;
+
+/// The smallest ledger table `clearway run` sizes for its rate: 65,536 entries (a few MiB), so a
+/// slow run still has room for bursts and duplicates.
+pub const LEDGER_TABLE_CAPACITY_MIN: usize = 1 << 16;

@@ -1,0 +1,111 @@
+//! [`RunArgs`]: `clearway run`'s command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use clearway_core::event::MacMode;
+
+/// `clearway run`: the switch, its institutions and its banks in one process.
+#[derive(Args, Clone, Debug)]
+pub struct RunArgs {
+    /// Payments per second the institutions offer together, or `max` to offer as fast as the
+    /// producer can (saturation).
+    #[arg(long, default_value = "180000", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Seconds of load. The run then drains: it waits for the banks' outstanding replies (at most
+    /// the bank timeout) and closes the last clearing batch.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seeds the workload, the banks and the generated network: the same seed offers the same
+    /// payments.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// `auto` (chosen for this machine's cores), `fused` (every stage on the producer's thread),
+    /// `pipelined` (a thread per stage), or a topology file (see docs/ARCHITECTURE.md).
+    #[arg(long, default_value = "auto")]
+    pub topology: String,
+    /// Authorize workers for `auto` and `pipelined`; by default as many as the cores allow.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// How the stages are joined: the ring, or crossbeam bounded channels (the baseline).
+    #[arg(long, value_enum, default_value_t = Transport::Ring)]
+    pub transport: Transport,
+    /// `hmac` checks every event's HMAC-SHA256; `none` skips it, to profile the bare pipeline.
+    #[arg(long, default_value = "hmac")]
+    pub mac: MacMode,
+    /// Arrival process of the institutions' payments.
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Poisson)]
+    pub arrival: ArrivalArg,
+    /// A participants and BIN table file (docs/CONFIG.md); by default a generated network of
+    /// 115 institutions and 424 banks.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Milliseconds of event time between cutovers (clearing batches).
+    #[arg(long, default_value_t = 1_000)]
+    pub cutover_ms: u64,
+    /// Milliseconds a payment may wait for its bank before its hold expires.
+    #[arg(long)]
+    pub bank_timeout_ms: Option<u64>,
+    /// Microseconds every bank takes to answer (0: at once).
+    #[arg(long, default_value_t = 0)]
+    pub bank_latency_us: u64,
+    /// Folder the clearing batches' settlement reports are written to.
+    #[arg(long, default_value = "out/batches")]
+    pub out: PathBuf,
+    /// Also write the summary as JSON (docs/OUTPUT.md) to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Skip re-running the recorded input through a fresh single-threaded switch after the run
+    /// (saves the time and memory of the recording; the summary then says the check was skipped).
+    #[arg(long)]
+    pub no_replay: bool,
+}
+
+/// The offered rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rate {
+    /// Payments per second.
+    PerSecond(f64),
+    /// As fast as the producer can offer.
+    Max,
+}
+
+fn parse_rate(text: &str) -> Result<Rate, String> {
+    if text == "max" {
+        return Ok(Rate::Max);
+    }
+    match text.replace('_', "").parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(Rate::PerSecond(rate)),
+        _ => Err(format!(
+            "{text:?} is not a rate: expected payments per second above 0, or max"
+        )),
+    }
+}
+
+/// Which joins carry events between stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    /// The lock-free ring: stages write results in place in pre-allocated slots.
+    Ring,
+    /// One crossbeam bounded channel between consecutive stages, events moved by value.
+    Channel,
+}
+
+impl Transport {
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Ring => "ring",
+            Transport::Channel => "channel",
+        }
+    }
+}
+
+/// The arrival process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalArg {
+    /// Exponential gaps: independent senders.
+    Poisson,
+    /// Evenly spaced.
+    Constant,
+}

@@ -1,0 +1,230 @@
+//! [`Egress`]: the last step. Answers institutions, forwards held payments to their banks, and
+//! counts every outcome.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use clearway_core::event::{Decline, Event, Outcome, ParticipantId, Results, TxnId, DECLINE_COUNT};
+use clearway_core::pipeline::{Handler, StageFault};
+use clearway_core::stage::Expiry;
+
+use super::clock::RunClock;
+use super::latency::Latencies;
+use super::report::{Reports, ThreadReport};
+
+/// A payment the ledger holds, on its way to the bank simulator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The payment.
+    pub txn_id: TxnId,
+    /// Its bank.
+    pub bank: ParticipantId,
+    /// Its amount.
+    pub amount_fen: u64,
+    /// The institution's send time, which the bank's reply echoes.
+    pub sent_ns: u64,
+}
+
+/// Every outcome egress saw, counted.
+#[derive(Clone, Debug)]
+pub struct EgressReport {
+    /// Payments answered `Approved`.
+    pub approved: u64,
+    /// Payments answered `Declined` (by their bank).
+    pub declined: u64,
+    /// Payments refused by the switch, any reason (`Exists` included).
+    pub rejected: u64,
+    /// Payments whose bank did not answer in time.
+    pub expired: u64,
+    /// Refused payments by reason, indexed by [`Decline::index`].
+    pub rejects_by_reason: [u64; DECLINE_COUNT],
+    /// Payments answered with their original's outcome (`Exists`).
+    pub exists: u64,
+    /// Payments forwarded to a bank.
+    pub forwarded: u64,
+    /// Bank replies that came after their payment expired.
+    pub late_replies: u64,
+    /// Bank replies the switch refused.
+    pub replies_rejected: u64,
+    /// Cutovers: clearing batches closed.
+    pub batches_closed: u64,
+    /// Control events applied.
+    pub control_applied: u64,
+    /// Operator events refused.
+    pub control_rejected: u64,
+    /// End to end: from the institution's intended send time to its answer.
+    pub latencies: Latencies,
+}
+
+impl Default for EgressReport {
+    fn default() -> Self {
+        EgressReport {
+            approved: 0,
+            declined: 0,
+            rejected: 0,
+            expired: 0,
+            rejects_by_reason: [0; DECLINE_COUNT],
+            exists: 0,
+            forwarded: 0,
+            late_replies: 0,
+            replies_rejected: 0,
+            batches_closed: 0,
+            control_applied: 0,
+            control_rejected: 0,
+            latencies: Latencies::new(),
+        }
+    }
+}
+
+impl EgressReport {
+    /// Payments answered, whatever the answer.
+    pub fn answered(&self) -> u64 {
+        self.approved + self.declined + self.rejected + self.expired
+    }
+}
+
+/// The egress step. Its queues are allocated at start and sized so that it never waits on them:
+/// the bank queue holds at most one entry per ledger hold, the expiry queue at most one per hold
+/// plus one per ring slot (see `run::queues`).
+pub struct Egress {
+    clock: RunClock,
+    to_banks: rtrb::Producer<Forwarded>,
+    expiries: rtrb::Consumer<Expiry>,
+    /// Send times of the payments answered in this batch, recorded at its end.
+    answered_sent_ns: Vec<u64>,
+    report: EgressReport,
+    /// Payments answered so far, published at the end of each batch for the producer's drain.
+    answered: Arc<AtomicU64>,
+    reports: Reports,
+}
+
+impl Egress {
+    /// Egress forwarding into `to_banks` and reading the ledger's expiries from `expiries`.
+    pub fn new(
+        clock: RunClock,
+        to_banks: rtrb::Producer<Forwarded>,
+        expiries: rtrb::Consumer<Expiry>,
+        batch_size_max: usize,
+        answered: Arc<AtomicU64>,
+        reports: Reports,
+    ) -> Egress {
+        Egress {
+            clock,
+            to_banks,
+            expiries,
+            answered_sent_ns: Vec::with_capacity(batch_size_max.max(1)),
+            report: EgressReport::default(),
+            answered,
+            reports,
+        }
+    }
+
+    #[inline]
+    fn answer(&mut self, sent_ns: u64) {
+        if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
+            self.flush();
+        }
+        self.answered_sent_ns.push(sent_ns);
+    }
+
+    fn flush(&mut self) {
+        while let Ok(expiry) = self.expiries.pop() {
+            self.report.expired += 1;
+            if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
+                self.record_answers();
+            }
+            self.answered_sent_ns.push(expiry.sent_ns);
+        }
+        self.record_answers();
+        self.answered
+            .store(self.report.answered(), Ordering::Release);
+    }
+
+    fn record_answers(&mut self) {
+        if self.answered_sent_ns.is_empty() {
+            return;
+        }
+        let now_ns = self.clock.now_ns();
+        for &sent_ns in &self.answered_sent_ns {
+            self.report.latencies.record(now_ns.saturating_sub(sent_ns));
+        }
+        self.answered_sent_ns.clear();
+    }
+
+    fn reject(&mut self, decline: Option<Decline>) {
+        self.report.rejected += 1;
+        // A payment is `Rejected` only with a reason; count a missing one under the ledger's
+        // capacity rather than lose it.
+        let decline = decline.unwrap_or(Decline::LedgerFull);
+        self.report.rejects_by_reason[decline.index()] += 1;
+    }
+}
+
+impl Handler<Event, Results> for Egress {
+    #[inline]
+    fn on_event(
+        &mut self,
+        input: &Event,
+        output: &mut Results,
+        _sequence: u64,
+        end_of_batch: bool,
+    ) -> Result<(), StageFault> {
+        if input.kind.is_payment() {
+            match output.outcome {
+                Outcome::Forwarded => {
+                    self.report.forwarded += 1;
+                    let forwarded = Forwarded {
+                        txn_id: input.txn_id,
+                        bank: output.bank,
+                        amount_fen: input.amount_fen,
+                        sent_ns: input.sent_ns,
+                    };
+                    if self.to_banks.push(forwarded).is_err() {
+                        return Err(StageFault::new(
+                            "the bank queue is full: it is sized to the ledger's hold capacity, \
+                             so the ledger is holding more payments than it was started with",
+                        ));
+                    }
+                }
+                Outcome::Exists => {
+                    self.report.exists += 1;
+                    self.report.rejected += 1;
+                    self.answer(input.sent_ns);
+                }
+                _ => {
+                    self.reject(output.decline);
+                    self.answer(input.sent_ns);
+                }
+            }
+        } else if input.kind == clearway_core::event::Kind::BankReply {
+            match output.outcome {
+                Outcome::Approved => {
+                    self.report.approved += 1;
+                    self.answer(output.sent_ns);
+                }
+                Outcome::Declined => {
+                    self.report.declined += 1;
+                    self.answer(output.sent_ns);
+                }
+                Outcome::LateReply => self.report.late_replies += 1,
+                _ => self.report.replies_rejected += 1,
+            }
+        } else {
+            match output.outcome {
+                Outcome::BatchClosed => self.report.batches_closed += 1,
+                Outcome::Applied => self.report.control_applied += 1,
+                _ => self.report.control_rejected += 1,
+            }
+        }
+        if end_of_batch {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    fn on_shutdown(&mut self) {
+        self.flush();
+        let report = std::mem::take(&mut self.report);
+        let _ = self.reports.send(ThreadReport::Egress(Box::new(report)));
+    }
+}

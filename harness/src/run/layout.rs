@@ -1,0 +1,353 @@
+//! [`Layout`]: which threads run which of the switch's steps, chosen for the machine or read from
+//! a topology file.
+//!
+//! A topology stage runs one or more *steps* in order on its thread(s): `authorize`, `route`,
+//! `ledger` and `egress`, named by the steps joined with `-` (`route-ledger-egress`). A stage
+//! named `journal` records the input beside authorize (in memory for now, for the replay check).
+
+use clearway_core::pipeline::{Mode, ProducerConfig, StageConfig, Topology, TopologyConfig};
+use clearway_core::ring::WaitStrategy;
+
+use crate::constants::{
+    AUTHORIZE_WORKERS_MAX_AUTO, PIPELINED_CORE_COUNT_MIN, RUN_BATCH_SIZE_MAX, RUN_RING_CAPACITY,
+};
+
+/// One of the switch's steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    /// MAC and static checks.
+    Authorize,
+    /// Status, BIN lookup, link, control events.
+    Route,
+    /// Money.
+    Ledger,
+    /// Answers institutions, forwards to banks.
+    Egress,
+}
+
+impl Step {
+    /// In the order every event goes through them.
+    pub const ALL: [Step; 4] = [Step::Authorize, Step::Route, Step::Ledger, Step::Egress];
+
+    /// The name used in stage names and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Authorize => "authorize",
+            Step::Route => "route",
+            Step::Ledger => "ledger",
+            Step::Egress => "egress",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|step| step.name() == name)
+    }
+}
+
+/// What a topology stage does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Runs these steps in order.
+    Steps(Vec<Step>),
+    /// Records the input for the replay check.
+    Journal,
+}
+
+/// A validated topology and what each of its stages does.
+pub struct Layout {
+    /// The topology.
+    pub topology: Topology,
+    /// Per stage, in the topology's stage order.
+    pub roles: Vec<Role>,
+    /// How it was chosen, for the summary: `auto (2 cores: ...)`, `fused`, a file name.
+    pub source: String,
+}
+
+impl Layout {
+    /// Whether some stage records the input (otherwise the producer does).
+    pub fn has_journal(&self) -> bool {
+        self.roles.contains(&Role::Journal)
+    }
+}
+
+/// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's text
+/// (`file` names it for messages).
+pub fn choose(choice: &str, workers: Option<usize>, cores: &[usize]) -> Result<Layout, String> {
+    let (config, source) = match choice {
+        "auto" => auto(workers, cores),
+        "fused" => (
+            fused(),
+            "fused: every step on the producer's thread".to_string(),
+        ),
+        "pipelined" => {
+            let workers = workers.unwrap_or_else(|| default_workers(cores.len()));
+            let pinned = cores.len() > workers + 4;
+            (
+                pipelined(workers, pinned.then_some(cores)),
+                format!(
+                    "pipelined: a thread per step, authorize ×{workers}, {}",
+                    if pinned {
+                        "pinned, busy-spinning"
+                    } else {
+                        "unpinned, spin-then-yield (more threads than cores)"
+                    }
+                ),
+            )
+        }
+        path => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read topology {path}: {error}"))?;
+            let config =
+                TopologyConfig::from_toml(&text).map_err(|error| format!("{path}: {error}"))?;
+            (config, format!("file {path}"))
+        }
+    };
+    from_config(config, source, cores)
+}
+
+/// Validates `config` on `cores` and works out each stage's role.
+pub fn from_config(
+    config: TopologyConfig,
+    source: String,
+    cores: &[usize],
+) -> Result<Layout, String> {
+    let topology = config
+        .validate_on(cores)
+        .map_err(|error| error.to_string())?;
+    let roles = (0..topology.config().stages.len())
+        .map(|index| role_of(topology.stage(index)))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_steps(&topology, &roles)?;
+    Ok(Layout {
+        topology,
+        roles,
+        source,
+    })
+}
+
+fn role_of(stage: &StageConfig) -> Result<Role, String> {
+    if stage.name == "journal" {
+        return Ok(Role::Journal);
+    }
+    let steps = stage
+        .name
+        .split('-')
+        .map(|part| {
+            Step::from_name(part).ok_or_else(|| {
+                format!(
+                    "stage {:?}: {part:?} is not a step; a stage runs steps named authorize, \
+                     route, ledger and egress, joined with '-' (or is the journal)",
+                    stage.name
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if stage.workers > 1 && steps != [Step::Authorize] {
+        return Err(format!(
+            "stage {:?} has {} workers, but only authorize can run as a worker group: route and \
+             the ledger keep state that every event in sequence order must see",
+            stage.name, stage.workers
+        ));
+    }
+    Ok(Role::Steps(steps))
+}
+
+/// Every step once, each after the one before it.
+fn check_steps(topology: &Topology, roles: &[Role]) -> Result<(), String> {
+    let mut placed: Vec<(Step, usize, usize)> = Vec::new();
+    for (stage, role) in roles.iter().enumerate() {
+        if let Role::Steps(steps) = role {
+            for (position, &step) in steps.iter().enumerate() {
+                if placed.iter().any(|&(seen, _, _)| seen == step) {
+                    return Err(format!("step {} runs in two stages", step.name()));
+                }
+                placed.push((step, stage, position));
+            }
+        }
+    }
+    for step in Step::ALL {
+        if !placed.iter().any(|&(seen, _, _)| seen == step) {
+            return Err(format!("no stage runs step {}", step.name()));
+        }
+    }
+    for pair in Step::ALL.windows(2) {
+        let find = |step| placed.iter().find(|&&(seen, _, _)| seen == step).copied();
+        let (Some((_, first_stage, first_position)), Some((_, second_stage, second_position))) =
+            (find(pair[0]), find(pair[1]))
+        else {
+            continue;
+        };
+        let ordered = if first_stage == second_stage {
+            first_position < second_position
+        } else {
+            topology.ordered(first_stage, second_stage)
+        };
+        if !ordered {
+            return Err(format!(
+                "step {} must run after step {}: put its stage after that one",
+                pair[1].name(),
+                pair[0].name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn default_workers(core_count: usize) -> usize {
+    core_count
+        .saturating_sub(PIPELINED_CORE_COUNT_MIN - 1)
+        .clamp(1, AUTHORIZE_WORKERS_MAX_AUTO)
+}
+
+fn auto(workers: Option<usize>, cores: &[usize]) -> (TopologyConfig, String) {
+    match cores.len() {
+        0 | 1 => (
+            fused(),
+            "auto, 1 core: fused, every step on the producer's thread".to_string(),
+        ),
+        count if count < PIPELINED_CORE_COUNT_MIN => {
+            let wait = WaitStrategy::SpinThenYield;
+            let config = base()
+                .producer_wait(wait)
+                .stage(StageConfig::new("authorize-route-ledger-egress").wait(wait));
+            (
+                config,
+                format!(
+                    "auto, {count} cores: the producer and one switch thread running every step, \
+                     unpinned, spin-then-yield"
+                ),
+            )
+        }
+        count => {
+            let workers = workers.unwrap_or_else(|| default_workers(count));
+            (
+                pipelined(workers, Some(cores)),
+                format!(
+                    "auto, {count} cores: a pinned, busy-spinning thread per step, authorize \
+                     ×{workers}"
+                ),
+            )
+        }
+    }
+}
+
+fn base() -> TopologyConfig {
+    TopologyConfig::new()
+        .ring_capacity(RUN_RING_CAPACITY)
+        .batch_size_max(RUN_BATCH_SIZE_MAX)
+}
+
+fn fused() -> TopologyConfig {
+    let mut config = base().mode(Mode::Fused);
+    for step in Step::ALL {
+        config = config.stage(StageConfig::new(step.name()));
+    }
+    chain_after(config)
+}
+
+/// A thread per step; pinned to `cores` (leaving the first for the system) when given.
+fn pipelined(workers: usize, cores: Option<&[usize]>) -> TopologyConfig {
+    let wait = if cores.is_some() {
+        WaitStrategy::BusySpin
+    } else {
+        WaitStrategy::SpinThenYield
+    };
+    let mut free = cores.map(|cores| cores.iter().copied().skip(1).collect::<Vec<_>>());
+    let mut take = |count: usize| -> Vec<usize> {
+        match &mut free {
+            Some(free) if free.len() >= count => free.drain(..count).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let producer = take(1);
+    let mut config = base().producer_wait(wait);
+    if let Some(&core) = producer.first() {
+        config = config.producer_core(core);
+    }
+    for step in Step::ALL {
+        let count = if step == Step::Authorize { workers } else { 1 };
+        let stage = StageConfig::new(step.name())
+            .workers(count)
+            .cores(take(count))
+            .wait(wait);
+        config = config.stage(stage);
+    }
+    chain_after(config)
+}
+
+/// Makes each step's stage run after the one before.
+fn chain_after(mut config: TopologyConfig) -> TopologyConfig {
+    for index in 1..config.stages.len() {
+        let upstream = config.stages[index - 1].name.clone();
+        config.stages[index].after = vec![upstream];
+    }
+    config
+}
+
+/// A [`ProducerConfig`] is what the driver's producer thread pins to.
+pub fn producer_core(layout: &Layout) -> Option<usize> {
+    let producer: &ProducerConfig = &layout.topology.config().producer;
+    producer.core
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_fits_the_machine() {
+        let two = choose("auto", None, &[0, 1]).unwrap();
+        assert_eq!(two.roles, vec![Role::Steps(Step::ALL.to_vec())]);
+        let one = choose("auto", None, &[0]).unwrap();
+        assert_eq!(one.topology.config().mode, Mode::Fused);
+        let sixteen: Vec<usize> = (0..16).collect();
+        let big = choose("auto", None, &sixteen).unwrap();
+        assert_eq!(big.roles.len(), 4);
+        assert_eq!(big.topology.stage(0).workers, 4);
+        assert_eq!(producer_core(&big), Some(1));
+    }
+
+    #[test]
+    fn refuses_layouts_that_break_the_step_order() {
+        let rows: &[(&str, &str)] = &[
+            (
+                "[[stage]]\nname = \"authorize-route-ledger\"\n",
+                "no stage runs step egress",
+            ),
+            (
+                "[[stage]]\nname = \"route\"\n[[stage]]\nname = \"authorize-ledger-egress\"\nafter = [\"route\"]\n",
+                "step route must run after step authorize",
+            ),
+            (
+                "[[stage]]\nname = \"authorize-route\"\nworkers = 2\n[[stage]]\nname = \"ledger-egress\"\nafter = [\"authorize-route\"]\n",
+                "only authorize can run as a worker group",
+            ),
+            (
+                "[[stage]]\nname = \"authorize-check\"\n",
+                "\"check\" is not a step",
+            ),
+        ];
+        for (text, expected) in rows {
+            let config = TopologyConfig::from_toml(text).unwrap();
+            let error = from_config(config, String::new(), &[0, 1])
+                .err()
+                .unwrap_or_default();
+            assert!(error.contains(expected), "{text}\n→ {error}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_topology_files_are_layouts() {
+        for file in ["switch-2core.toml", "switch-16core.toml"] {
+            let text = std::fs::read_to_string(format!(
+                "{}/../topologies/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let config = TopologyConfig::from_toml(&text).unwrap();
+            let cores: Vec<usize> = (0..16).collect();
+            let layout = from_config(config, file.into(), &cores).unwrap();
+            assert!(layout.has_journal(), "{file}");
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! [`Summary`]: what a run answers, for people (Display) and for CI (JSON, docs/OUTPUT.md).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::environment::Environment;
+use super::latency::{human_ns, Percentiles};
+
+/// The contract docs/OUTPUT.md documents. Fields are only ever added.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// The seed: the same seed offers the same payments.
+    pub seed: u64,
+    /// Seconds of load (the measured window; the drain after it is `drain_s`).
+    pub duration_s: f64,
+    /// Payments submitted per second of the window.
+    pub offered_per_s: f64,
+    /// Payments answered within the window, per second of it.
+    pub throughput_per_s: f64,
+    /// Every submitted payment, by its answer.
+    pub payments: Payments,
+    /// Payments the switch refused, by reason (`Exists` included).
+    pub rejects_by_reason: BTreeMap<String, u64>,
+    /// End to end, institution's intended send time → its answer.
+    pub latency_ns: Percentiles,
+    /// Per step: event time → the end of the batch that handled it.
+    pub stages: BTreeMap<String, StageSummary>,
+    /// The clearing ledger.
+    pub ledger: LedgerFigures,
+    /// How the threads were laid out.
+    pub topology: TopologySummary,
+    /// `ring` or `channel`.
+    pub transport: String,
+    /// `hmac-sha256` or `none`.
+    pub mac: String,
+    /// The machine and build.
+    pub environment: Environment,
+    /// Other events: bank replies, cutovers, control.
+    pub events: OtherEvents,
+    /// Faults the institutions injected, by kind.
+    pub faults_injected: serde_json::Value,
+    /// The simulated banks' decisions.
+    pub banks: serde_json::Value,
+    /// Ring counters per stage (absent for the channel transport).
+    pub pipeline: Option<Vec<PipelineStage>>,
+    /// Seconds the drain took after the window.
+    pub drain_s: f64,
+    /// Seconds the replay check took; `null` when skipped.
+    pub replay_s: Option<f64>,
+    /// Each check the run makes, by name; `ok` is all of them.
+    pub checks: BTreeMap<String, bool>,
+    /// Whether every check passed. The exit code is 0 exactly when it is true.
+    pub ok: bool,
+}
+
+/// Submitted payments by answer; the five add up to `submitted`.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Payments {
+    /// Sent by the institutions.
+    pub submitted: u64,
+    /// Approved by their bank and posted.
+    pub approved: u64,
+    /// Declined by their bank; the hold was voided.
+    pub declined: u64,
+    /// Refused by the switch.
+    pub rejected: u64,
+    /// No answer from their bank within the timeout.
+    pub expired: u64,
+    /// Refused at ingress for backpressure. Always 0 embedded: the producer waits on a full ring
+    /// instead, and the wait shows in latency.
+    pub busy: u64,
+}
+
+impl Payments {
+    /// Whether the answers add up to the submissions.
+    pub fn add_up(&self) -> bool {
+        self.approved + self.declined + self.rejected + self.expired + self.busy == self.submitted
+    }
+}
+
+/// One step's figures.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct StageSummary {
+    /// Event time → end of the batch this step handled it in.
+    pub latency_ns: Percentiles,
+    /// Events it handled (all workers).
+    pub events: u64,
+    /// Its workers.
+    pub workers: usize,
+}
+
+/// The ledger at the end.
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerFigures {
+    /// Σ of all positions: 0, or the run failed.
+    pub positions_sum: i128,
+    /// Clearing batches closed (settlement reports written).
+    pub batches_closed: u64,
+    /// The state hash (docs/SWITCH.md).
+    pub state_hash: String,
+    /// Whether a fresh single-threaded switch fed the recorded input rebuilt the same hash;
+    /// `null` when the replay was skipped.
+    pub replay_state_hash_ok: Option<bool>,
+    /// Holds still pending at the end (0 after a full drain).
+    pub pending_at_end: u64,
+    /// Where the settlement reports went.
+    pub reports_dir: String,
+}
+
+/// The layout.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopologySummary {
+    /// How it was chosen.
+    pub source: String,
+    /// `pipelined` or `fused`.
+    pub mode: String,
+    /// Threads: the producer's and the stages'.
+    pub threads: usize,
+    /// The stage → core map as `clearway topology` prints it.
+    pub map: String,
+}
+
+/// Events that are not payments.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct OtherEvents {
+    /// Everything published.
+    pub published: u64,
+    /// Bank replies published.
+    pub bank_replies: u64,
+    /// Replies that came after their payment expired.
+    pub late_replies: u64,
+    /// Replies the switch refused.
+    pub replies_rejected: u64,
+    /// Payments forwarded to banks.
+    pub forwarded: u64,
+    /// Forwarded payments whose bank stayed silent.
+    pub silent: u64,
+    /// Cutovers published.
+    pub cutovers: u64,
+    /// Bank replies dropped because the reply schedule was full (their payments expire).
+    pub replies_dropped: u64,
+}
+
+/// One pipeline stage's ring counters.
+#[derive(Clone, Debug, Serialize)]
+pub struct PipelineStage {
+    /// The stage.
+    pub name: String,
+    /// Its workers.
+    pub workers: usize,
+    /// Events handled.
+    pub events: u64,
+    /// Mean events per batch.
+    pub batch_mean: f64,
+    /// Mean events the stage was behind its upstream when it took a batch.
+    pub lag_mean: f64,
+    /// The most it was behind.
+    pub lag_max: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let payments = &self.payments;
+        writeln!(
+            out,
+            "clearway run: {:.1} s, seed {}, transport {}, MAC {}",
+            self.duration_s, self.seed, self.transport, self.mac
+        )?;
+        writeln!(
+            out,
+            "  offered      {:>12} payments/s",
+            thousands(self.offered_per_s as u64)
+        )?;
+        writeln!(
+            out,
+            "  throughput   {:>12} payments/s answered",
+            thousands(self.throughput_per_s as u64)
+        )?;
+        writeln!(
+            out,
+            "  payments     {} submitted = {} approved + {} declined + {} rejected + {} expired + {} busy{}",
+            thousands(payments.submitted),
+            thousands(payments.approved),
+            thousands(payments.declined),
+            thousands(payments.rejected),
+            thousands(payments.expired),
+            thousands(payments.busy),
+            if payments.add_up() { "" } else { "   ← DOES NOT ADD UP" }
+        )?;
+        if !self.rejects_by_reason.is_empty() {
+            let reasons: Vec<String> = self
+                .rejects_by_reason
+                .iter()
+                .map(|(name, count)| format!("{name} {}", thousands(*count)))
+                .collect();
+            writeln!(out, "  rejected by  {}", reasons.join(", "))?;
+        }
+        writeln!(out, "  latency      {}", self.latency_ns)?;
+        let in_order = ["authorize", "route", "ledger"]
+            .into_iter()
+            .filter_map(|name| self.stages.get(name).map(|stage| (name, stage)));
+        for (name, stage) in in_order {
+            writeln!(
+                out,
+                "    {:<10} {} events (×{}), exit {}",
+                name,
+                thousands(stage.events),
+                stage.workers,
+                stage.latency_ns
+            )?;
+        }
+        writeln!(
+            out,
+            "  ledger       Σ positions {}, {} batches closed, state {}…, replay {}",
+            self.ledger.positions_sum,
+            self.ledger.batches_closed,
+            &self.ledger.state_hash[..self.ledger.state_hash.len().min(16)],
+            match self.ledger.replay_state_hash_ok {
+                Some(true) => "rebuilt the same state",
+                Some(false) => "DIFFERS",
+                None => "skipped",
+            }
+        )?;
+        writeln!(
+            out,
+            "  events       {} published: {} bank replies ({} late), {} cutovers; drain {}",
+            thousands(self.events.published),
+            thousands(self.events.bank_replies),
+            thousands(self.events.late_replies),
+            self.events.cutovers,
+            human_ns((self.drain_s * 1e9) as u64)
+        )?;
+        if let Some(stages) = &self.pipeline {
+            writeln!(
+                out,
+                "  ring         stage: events, batch mean, lag mean / max"
+            )?;
+            for stage in stages {
+                writeln!(
+                    out,
+                    "    {:<30} {:>12} {:>8.1} {:>8.1} / {}",
+                    stage.name,
+                    thousands(stage.events),
+                    stage.batch_mean,
+                    stage.lag_mean,
+                    stage.lag_max
+                )?;
+            }
+        }
+        let failed: Vec<&str> = self
+            .checks
+            .iter()
+            .filter(|(_, passed)| !**passed)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if failed.is_empty() {
+            writeln!(out, "  checks       all passed ({})", self.checks.len())
+        } else {
+            writeln!(out, "  checks       FAILED: {}", failed.join(", "))
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn payments_add_up_only_when_every_answer_is_counted() {
+        let mut payments = Payments {
+            submitted: 10,
+            approved: 6,
+            declined: 1,
+            rejected: 2,
+            expired: 1,
+            busy: 0,
+        };
+        assert!(payments.add_up());
+        payments.expired = 0;
+        assert!(!payments.add_up());
+    }
+}
