@@ -662,6 +662,12 @@ impl Topology {
             .position(|stage| stage.name == name)
     }
 
+    /// Whether stage `upstream` is upstream of stage `downstream`, directly or not: every event
+    /// reaches `downstream` only after `upstream` has handled it.
+    pub fn is_upstream(&self, upstream: usize, downstream: usize) -> bool {
+        self.ancestors[downstream] & (1 << upstream) != 0
+    }
+
     /// Whether stages `first` and `second` are ordered: one waits, directly or not, for the
     /// other, so they never touch a slot at the same time.
     pub fn ordered(&self, first: usize, second: usize) -> bool {

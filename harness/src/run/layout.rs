@@ -180,7 +180,7 @@ fn check_steps(topology: &Topology, roles: &[Role]) -> Result<(), String> {
         let ordered = if first_stage == second_stage {
             first_position < second_position
         } else {
-            topology.ordered(first_stage, second_stage)
+            topology.is_upstream(first_stage, second_stage)
         };
         if !ordered {
             return Err(format!(
