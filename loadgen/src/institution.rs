@@ -49,6 +49,8 @@ pub struct Institutions {
     recent_next: usize,
     /// The sequence of the next transaction id; ids are never reused.
     sequence_next: u128,
+    /// How far the sequence moves per id: the number of partitions side by side.
+    sequence_stride: u128,
     rng: SmallRng,
     injected: FaultCounts,
     sent: u64,
@@ -199,11 +201,26 @@ impl Institutions {
             recent: Vec::with_capacity(DUPLICATE_WINDOW_CAPACITY),
             recent_next: 0,
             sequence_next: 1,
+            sequence_stride: 1,
             rng,
             injected: FaultCounts::default(),
             sent: 0,
             refunds_without_original: 0,
         }
+    }
+
+    /// This simulator as partition `index` of `count` running side by side (one per producer
+    /// thread): its transaction ids are those whose sequence is `index + 1` modulo `count`, so
+    /// partitions never reuse each other's ids. Give each partition its own seed.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not below `count`.
+    pub fn partition(mut self, index: u32, count: u32) -> Institutions {
+        assert!(index < count, "partition {index} of {count}");
+        self.sequence_next = 1 + u128::from(index);
+        self.sequence_stride = u128::from(count);
+        self
     }
 
     /// The next payment, signed, with `sent_ns = intended_ns` (its intended send time; calls
@@ -441,7 +458,7 @@ impl Institutions {
     #[inline]
     fn take_txn_id(&mut self) -> TxnId {
         let id = TxnId::new(self.date, self.sequence_next);
-        self.sequence_next += 1;
+        self.sequence_next += self.sequence_stride;
         id
     }
 
@@ -563,6 +580,25 @@ mod tests {
         let expected = Zipf::new(115, WorkloadConfig::default().skew.institutions).share_of_top(2);
         assert!(top_two > 0.5, "top two carry {top_two}");
         assert!((top_two - expected).abs() < 0.01, "{top_two} vs {expected}");
+    }
+
+    #[test]
+    fn partitions_never_share_an_id() {
+        let network = test_network();
+        let config = config_without_faults();
+        let mut ids = HashSet::new();
+        for index in 0..3u32 {
+            let mut partition =
+                Institutions::new(&network, &config, 100 + u64::from(index)).partition(index, 3);
+            for step in 0..10_000u64 {
+                let event = partition.next_payment(step * 1_000);
+                assert!(
+                    ids.insert(event.txn_id),
+                    "{:?} sent by two partitions",
+                    event.txn_id
+                );
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub struct RunArgs {
     /// Authorize workers for `auto` and `pipelined`; by default as many as the cores allow.
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Producer threads: 1 plays the institutions, the banks and the operator; n > 1 runs n − 1
+    /// institution threads (each a partition of the institutions and of the rate) and one for the
+    /// banks and the operator, on a multi-producer ring. By default 1, or 3 where `auto` finds 12
+    /// cores or more.
+    #[arg(long)]
+    pub producers: Option<usize>,
     /// How the stages are joined: the ring, or crossbeam bounded channels (the baseline).
     #[arg(long, value_enum, default_value_t = Transport::Ring)]
     pub transport: Transport,

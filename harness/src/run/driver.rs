@@ -1,8 +1,13 @@
-//! [`Driver`]: the producer thread of a run. Plays the institutions (open-loop arrivals), the
-//! banks (replies to what egress forwarded) and the operator (cutovers), and publishes it all
-//! into the switch through an [`Ingress`].
+//! The producer side of a run: the simulated institutions (open-loop arrivals), banks (replies
+//! to what egress forwarded) and operator (cutovers), publishing into the switch through an
+//! [`Ingress`].
+//!
+//! With one producer thread, one [`Driver`] plays all three. With more, each institution thread
+//! runs a driver with only the institutions (a partition of them: its own seed and transaction
+//! ids, its share of the rate; independent Poisson streams add up to one of the whole rate), and
+//! one more runs the banks and the operator, and the drain at the end.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,36 +20,39 @@ use super::egress::Forwarded;
 use super::recording::Recording;
 use crate::constants::ARRIVALS_PER_TURN_MAX;
 
-/// Where the driver publishes: the ring's producer, or the channel transport's first channels.
+/// Where a driver publishes: the ring's producer, or the channel transport's first channels.
 pub trait Ingress {
-    /// Publishes `events` in order, stamping each one's `sequence` (the next ones, from 0) and
+    /// Publishes `events` in order, stamping each one's `sequence` (the next ones free) and
     /// `event_ns` (`event_ns`, the moment ingress took them) into the slice as it goes.
     fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String>;
 }
 
-/// How long and how hard to drive.
-#[derive(Clone, Copy, Debug)]
-pub struct DriverConfig {
+/// What every driver of a run shares: the window, and the counts the drain waits on.
+pub struct Load {
+    /// The run's clock.
+    pub clock: RunClock,
+    /// When load started, on the clock.
+    pub start_ns: u64,
     /// Nanoseconds of load.
     pub duration_ns: u64,
-    /// Offered rate.
+    /// Offered rate, all institution drivers together.
     pub rate: Rate,
     /// Event time between cutovers.
     pub cutover_interval_ns: u64,
     /// The ledger's bank timeout: the longest the drain waits for replies.
     pub bank_timeout_ns: u64,
-    /// Whether the driver records what it publishes (when no journal stage does).
+    /// Whether drivers record what they publish.
     pub record: bool,
+    /// Payments egress has answered.
+    pub answered: Arc<AtomicU64>,
+    /// Payments submitted by institution drivers that have finished.
+    pub submitted: AtomicU64,
+    /// Institution drivers still offering load.
+    pub institutions_running: AtomicUsize,
 }
 
-/// The simulated participants and the queues the driver reads.
-pub struct DriverParts {
-    /// The run's clock.
-    pub clock: RunClock,
-    /// The payment institutions.
-    pub institutions: Institutions,
-    /// Their arrival schedule (unused at `--rate max`).
-    pub arrivals: Arrivals,
+/// The banks and the operator, played by one driver.
+pub struct BankSide {
     /// The banks.
     pub banks: Banks,
     /// Bank replies waiting for their time.
@@ -53,156 +61,213 @@ pub struct DriverParts {
     pub from_egress: rtrb::Consumer<Forwarded>,
     /// Signs cutovers.
     pub operator_key: MacKey,
-    /// Payments egress has answered.
-    pub answered: Arc<AtomicU64>,
 }
 
-/// What the driver did.
+/// The institutions, or a partition of them, played by one driver.
+pub struct InstitutionSide {
+    /// The simulated institutions.
+    pub institutions: Institutions,
+    /// Their arrival schedule (unused at `--rate max`).
+    pub arrivals: Arrivals,
+}
+
+/// What one driver did.
 #[derive(Default)]
 pub struct DriverOutcome {
-    /// Payments the institutions submitted.
+    /// Payments its institutions submitted.
     pub submitted: u64,
-    /// Payments answered by the end of the load window.
+    /// Payments answered by the end of the load window (the bank driver measures it).
     pub answered_in_window: u64,
-    /// The load window, as measured.
+    /// The load window, as measured (the bank driver's).
     pub window_ns: u64,
-    /// Events published: payments, replies, cutovers.
+    /// Events it published.
     pub published: u64,
-    /// Bank replies published.
+    /// Bank replies it published.
     pub replies: u64,
     /// Forwarded payments whose bank never answers.
     pub silent: u64,
-    /// Cutovers published.
+    /// Cutovers it published.
     pub cutovers: u64,
     /// Replies dropped because the reply schedule was full (the payment then expires).
     pub schedule_full: u64,
-    /// Time spent draining after the window.
+    /// Time the drain took after the window.
     pub drain_ns: u64,
-    /// The input, when the driver recorded it.
+    /// What it published, when recording.
     pub recording: Option<Recording>,
 }
 
-/// Runs the load: arrivals until `duration_ns`, then the drain: replies until every payment is
-/// answered or the bank timeout has passed, then one last cutover, which expires whatever is
-/// still held and closes the last batch.
-pub fn drive(
-    ingress: &mut impl Ingress,
-    parts: &mut DriverParts,
-    config: DriverConfig,
-) -> Result<DriverOutcome, String> {
-    let mut outcome = DriverOutcome {
-        recording: config.record.then(Recording::new),
-        ..DriverOutcome::default()
-    };
-    let mut batch: Vec<Event> = Vec::with_capacity(ARRIVALS_PER_TURN_MAX * 2 + 1);
-    let clock = parts.clock;
-    // Everything is timed from the moment load starts, not from when the clock was made: the
-    // pipeline's start-up (the ledger allocating its tables) must not count as a stall.
-    let start_ns = clock.now_ns();
-    let end_ns = start_ns + config.duration_ns;
-    let mut next_arrival_ns = match config.rate {
-        Rate::Max => 0,
-        Rate::PerSecond(_) => start_ns + parts.arrivals.next_ns(),
-    };
-    let mut next_cutover_ns = start_ns + config.cutover_interval_ns;
-    let mut window_closed = false;
-    let mut drain_deadline_ns = u64::MAX;
-    loop {
-        let now_ns = clock.now_ns();
-        if !window_closed && now_ns >= end_ns {
-            window_closed = true;
-            outcome.window_ns = now_ns - start_ns;
-            outcome.answered_in_window = parts.answered.load(Ordering::Acquire);
-            // Every hold still pending was placed before now, so its deadline is within one bank
-            // timeout of now; past that, the last cutover expires whatever is left.
-            drain_deadline_ns = now_ns + config.bank_timeout_ns + config.bank_timeout_ns / 10;
-        }
-        // The banks decide on what egress forwarded.
-        while let Ok(forwarded) = parts.from_egress.pop() {
-            match parts.banks.on_forwarded(
-                forwarded.txn_id,
-                forwarded.bank,
-                forwarded.amount_fen,
-                forwarded.sent_ns,
-                now_ns,
-            ) {
-                Some((due_ns, reply)) => {
-                    if parts.schedule.push(due_ns, reply).is_err() {
-                        // Sized for every hold twice over; a bank that cannot keep up drops the
-                        // request, and the payment expires like one sent to a silent bank.
-                        outcome.schedule_full += 1;
+impl DriverOutcome {
+    /// Adds another driver's counts; takes the window figures from whichever measured them.
+    pub fn absorb(&mut self, other: DriverOutcome) {
+        self.submitted += other.submitted;
+        self.answered_in_window = self.answered_in_window.max(other.answered_in_window);
+        self.window_ns = self.window_ns.max(other.window_ns);
+        self.published += other.published;
+        self.replies += other.replies;
+        self.silent += other.silent;
+        self.cutovers += other.cutovers;
+        self.schedule_full += other.schedule_full;
+        self.drain_ns = self.drain_ns.max(other.drain_ns);
+    }
+}
+
+/// One producer thread's part of the load.
+pub struct Driver<'a> {
+    /// The shared window and counts.
+    pub load: &'a Load,
+    /// The institutions it offers, if any.
+    pub institutions: Option<&'a mut InstitutionSide>,
+    /// The banks and the operator, if this driver plays them.
+    pub banks: Option<&'a mut BankSide>,
+}
+
+impl Driver<'_> {
+    /// Runs this driver's part: arrivals until the window closes; with the banks, replies and
+    /// cutovers, then the drain (replies until every payment is answered or one bank timeout has
+    /// passed) and one last cutover, whose event time expires whatever is still held and closes
+    /// the last batch.
+    pub fn run(&mut self, ingress: &mut impl Ingress) -> Result<DriverOutcome, String> {
+        let load = self.load;
+        let clock = load.clock;
+        let end_ns = load.start_ns + load.duration_ns;
+        let mut outcome = DriverOutcome {
+            recording: load.record.then(Recording::new),
+            ..DriverOutcome::default()
+        };
+        let mut batch: Vec<Event> = Vec::with_capacity(ARRIVALS_PER_TURN_MAX * 2 + 1);
+        let mut next_arrival_ns = match (&mut self.institutions, load.rate) {
+            (Some(side), Rate::PerSecond(_)) => load.start_ns + side.arrivals.next_ns(),
+            _ => 0,
+        };
+        let mut next_cutover_ns = load.start_ns + load.cutover_interval_ns;
+        let mut window_closed = false;
+        let mut drain_deadline_ns = u64::MAX;
+        loop {
+            let now_ns = clock.now_ns();
+            if !window_closed && now_ns >= end_ns {
+                window_closed = true;
+                outcome.window_ns = now_ns - load.start_ns;
+                if let Some(institutions) = &self.institutions {
+                    let sent = institutions.institutions.sent();
+                    debug_assert_eq!(sent, outcome.submitted);
+                    load.submitted
+                        .fetch_add(outcome.submitted, Ordering::AcqRel);
+                    load.institutions_running.fetch_sub(1, Ordering::AcqRel);
+                }
+                if self.banks.is_none() {
+                    break;
+                }
+                outcome.answered_in_window = load.answered.load(Ordering::Acquire);
+                // Every hold still pending was placed before now, so its deadline is within one
+                // bank timeout of now; past that, the last cutover expires whatever is left.
+                drain_deadline_ns = now_ns + load.bank_timeout_ns + load.bank_timeout_ns / 10;
+            }
+            if let Some(banks) = &mut self.banks {
+                bank_turn(banks, now_ns, &mut batch, &mut outcome);
+            }
+            if let (Some(side), false) = (&mut self.institutions, window_closed) {
+                let arrivals_end = batch.len() + ARRIVALS_PER_TURN_MAX;
+                while batch.len() < arrivals_end {
+                    let intended_ns = match load.rate {
+                        Rate::Max => now_ns,
+                        Rate::PerSecond(_) if next_arrival_ns <= now_ns => next_arrival_ns,
+                        Rate::PerSecond(_) => break,
+                    };
+                    batch.push(side.institutions.next_payment(intended_ns));
+                    outcome.submitted += 1;
+                    if let Rate::PerSecond(_) = load.rate {
+                        next_arrival_ns = load.start_ns + side.arrivals.next_ns();
                     }
                 }
-                None => outcome.silent += 1,
             }
-        }
-        // Replies whose time has come.
-        while batch.len() < ARRIVALS_PER_TURN_MAX {
-            match parts.schedule.pop_due(now_ns) {
-                Some(reply) => {
-                    batch.push(reply);
-                    outcome.replies += 1;
-                }
-                None => break,
-            }
-        }
-        // Arrivals whose intended time has come: open loop, so a late producer catches up and
-        // the latency it caused is counted from the intended time.
-        if !window_closed {
-            let arrivals_end = batch.len() + ARRIVALS_PER_TURN_MAX;
-            while batch.len() < arrivals_end {
-                let intended_ns = match config.rate {
-                    Rate::Max => now_ns,
-                    Rate::PerSecond(_) if next_arrival_ns <= now_ns => next_arrival_ns,
-                    Rate::PerSecond(_) => break,
-                };
-                batch.push(parts.institutions.next_payment(intended_ns));
-                outcome.submitted += 1;
-                if let Rate::PerSecond(_) = config.rate {
-                    next_arrival_ns = start_ns + parts.arrivals.next_ns();
+            if let (Some(banks), false) = (&self.banks, window_closed) {
+                if now_ns >= next_cutover_ns {
+                    batch.push(cutover(&banks.operator_key, now_ns));
+                    outcome.cutovers += 1;
+                    next_cutover_ns += load.cutover_interval_ns;
                 }
             }
+            if !batch.is_empty() {
+                publish(ingress, &mut batch, now_ns, &mut outcome)?;
+                continue;
+            }
+            if let (Some(banks), true) = (&self.banks, window_closed) {
+                let running = load.institutions_running.load(Ordering::Acquire);
+                let submitted = load.submitted.load(Ordering::Acquire);
+                let answered = load.answered.load(Ordering::Acquire);
+                let all_answered =
+                    running == 0 && answered >= submitted && banks.schedule.is_empty();
+                if all_answered || (running == 0 && now_ns >= drain_deadline_ns) {
+                    break;
+                }
+            }
+            idle(
+                &clock,
+                [
+                    (!window_closed && load.rate != Rate::Max && self.institutions.is_some())
+                        .then_some(next_arrival_ns),
+                    self.banks
+                        .as_ref()
+                        .and_then(|banks| banks.schedule.next_due_ns()),
+                    (!window_closed && self.banks.is_some()).then_some(next_cutover_ns),
+                ],
+                self.banks.is_some(),
+            );
         }
-        if now_ns >= next_cutover_ns && !window_closed {
-            batch.push(cutover(&parts.operator_key, now_ns));
+        if let Some(banks) = &mut self.banks {
+            // Late replies still waiting go out now, then the last cutover: its event time is
+            // past every remaining hold's deadline, so those holds expire before the batch closes.
+            let now_ns = clock.now_ns();
+            while let Some(reply) = banks.schedule.pop_due(u64::MAX) {
+                batch.push(reply);
+                outcome.replies += 1;
+                if batch.len() == ARRIVALS_PER_TURN_MAX {
+                    publish(ingress, &mut batch, now_ns, &mut outcome)?;
+                }
+            }
+            batch.push(cutover(&banks.operator_key, now_ns));
             outcome.cutovers += 1;
-            next_cutover_ns += config.cutover_interval_ns;
-        }
-        if !batch.is_empty() {
             publish(ingress, &mut batch, now_ns, &mut outcome)?;
-            continue;
+            outcome.drain_ns = now_ns.saturating_sub(load.start_ns + outcome.window_ns);
         }
-        if window_closed {
-            let answered = parts.answered.load(Ordering::Acquire);
-            let all_answered = answered >= outcome.submitted && parts.schedule.is_empty();
-            if all_answered || now_ns >= drain_deadline_ns {
-                break;
+        Ok(outcome)
+    }
+}
+
+/// The banks decide on what egress forwarded; replies whose time has come join the batch.
+fn bank_turn(
+    banks: &mut BankSide,
+    now_ns: u64,
+    batch: &mut Vec<Event>,
+    outcome: &mut DriverOutcome,
+) {
+    while let Ok(forwarded) = banks.from_egress.pop() {
+        match banks.banks.on_forwarded(
+            forwarded.txn_id,
+            forwarded.bank,
+            forwarded.amount_fen,
+            forwarded.sent_ns,
+            now_ns,
+        ) {
+            Some((due_ns, reply)) => {
+                if banks.schedule.push(due_ns, reply).is_err() {
+                    // Sized for every hold twice over; a bank that cannot keep up drops the
+                    // request, and the payment expires like one sent to a silent bank.
+                    outcome.schedule_full += 1;
+                }
             }
-        }
-        idle(
-            &clock,
-            [
-                (!window_closed && config.rate != Rate::Max).then_some(next_arrival_ns),
-                parts.schedule.next_due_ns(),
-                (!window_closed).then_some(next_cutover_ns),
-            ],
-        );
-    }
-    // Late replies still waiting go out now, then the last cutover: its event time is past every
-    // remaining hold's deadline, so those holds expire before the batch closes.
-    let now_ns = clock.now_ns();
-    while let Some(reply) = parts.schedule.pop_due(u64::MAX) {
-        batch.push(reply);
-        outcome.replies += 1;
-        if batch.len() == ARRIVALS_PER_TURN_MAX {
-            publish(ingress, &mut batch, now_ns, &mut outcome)?;
+            None => outcome.silent += 1,
         }
     }
-    batch.push(cutover(&parts.operator_key, now_ns));
-    outcome.cutovers += 1;
-    publish(ingress, &mut batch, now_ns, &mut outcome)?;
-    outcome.drain_ns = now_ns.saturating_sub(start_ns + outcome.window_ns);
-    Ok(outcome)
+    while batch.len() < ARRIVALS_PER_TURN_MAX {
+        match banks.schedule.pop_due(now_ns) {
+            Some(reply) => {
+                batch.push(reply);
+                outcome.replies += 1;
+            }
+            None => break,
+        }
+    }
 }
 
 fn publish(
@@ -228,12 +293,13 @@ fn cutover(operator_key: &MacKey, now_ns: u64) -> Event {
     event
 }
 
-/// Nothing due: wait for the earliest of `due` without burning a core another thread needs.
-fn idle(clock: &RunClock, due: [Option<u64>; 3]) {
+/// Nothing due: wait for the earliest of `due` without burning a core another thread needs. A
+/// driver playing the banks never sleeps: egress may forward a payment at any moment.
+fn idle(clock: &RunClock, due: [Option<u64>; 3], plays_banks: bool) {
     let now_ns = clock.now_ns();
     let next_ns = due.into_iter().flatten().min().unwrap_or(now_ns + 50_000);
     let gap_ns = next_ns.saturating_sub(now_ns);
-    if gap_ns > 200_000 {
+    if gap_ns > 200_000 && !plays_banks {
         // Sleeping overshoots by ~60 µs on Linux; wake early and yield the rest.
         std::thread::sleep(Duration::from_nanos(gap_ns - 100_000));
     } else {

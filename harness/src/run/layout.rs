@@ -5,7 +5,7 @@
 //! `ledger` and `egress`, named by the steps joined with `-` (`route-ledger-egress`). A stage
 //! named `journal` records the input beside authorize (in memory for now, for the replay check).
 
-use clearway_core::pipeline::{Mode, ProducerConfig, StageConfig, Topology, TopologyConfig};
+use clearway_core::pipeline::{Mode, ProducerKind, StageConfig, Topology, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
 
 use crate::constants::{
@@ -61,6 +61,11 @@ pub struct Layout {
     pub roles: Vec<Role>,
     /// How it was chosen, for the summary: `auto (2 cores: ...)`, `fused`, a file name.
     pub source: String,
+    /// Producer threads: 1 plays institutions, banks and operator; n > 1 means n − 1
+    /// institution threads and one for the banks and the operator.
+    pub producers: usize,
+    /// The producers' cores, one each, or none (unpinned).
+    pub producer_cores: Vec<usize>,
 }
 
 impl Layout {
@@ -72,18 +77,27 @@ impl Layout {
 
 /// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's text
 /// (`file` names it for messages).
-pub fn choose(choice: &str, workers: Option<usize>, cores: &[usize]) -> Result<Layout, String> {
+pub fn choose(
+    choice: &str,
+    workers: Option<usize>,
+    producers: Option<usize>,
+    cores: &[usize],
+) -> Result<Layout, String> {
+    if producers == Some(0) {
+        return Err("--producers must be at least 1".to_string());
+    }
     let (config, source) = match choice {
-        "auto" => auto(workers, cores),
+        "auto" => auto(workers, producers, cores),
         "fused" => (
             fused(),
             "fused: every step on the producer's thread".to_string(),
         ),
         "pipelined" => {
             let workers = workers.unwrap_or_else(|| default_workers(cores.len()));
-            let pinned = cores.len() > workers + 4;
+            let producers = producers.unwrap_or(1);
+            let pinned = cores.len() > workers + 3 + producers;
             (
-                pipelined(workers, pinned.then_some(cores)),
+                pipelined(workers, producers, pinned.then_some(cores)),
                 format!(
                     "pipelined: a thread per step, authorize ×{workers}, {}",
                     if pinned {
@@ -99,10 +113,47 @@ pub fn choose(choice: &str, workers: Option<usize>, cores: &[usize]) -> Result<L
                 .map_err(|error| format!("cannot read topology {path}: {error}"))?;
             let config =
                 TopologyConfig::from_toml(&text).map_err(|error| format!("{path}: {error}"))?;
+            let mut config = config;
+            if let Some(producers) = producers {
+                if producers > 1 && config.producer.kind != ProducerKind::Multi {
+                    return Err(format!(
+                        "{path}: --producers {producers} needs a multi-producer ring: set \
+                         kind = \"multi\" under [producer]"
+                    ));
+                }
+                config.producer.core = None;
+            }
             (config, format!("file {path}"))
         }
     };
-    from_config(config, source, cores)
+    let mut layout = from_config(config, source, cores)?;
+    layout.producers = producers.unwrap_or(match layout.topology.config().producer.kind {
+        ProducerKind::Multi if choice == "auto" => AUTO_PRODUCERS,
+        _ => 1,
+    });
+    if layout.topology.config().mode == Mode::Fused && layout.producers > 1 {
+        return Err("a fused topology runs on its one producer's thread: use --producers 1".into());
+    }
+    layout.producer_cores = producer_cores(&layout, cores);
+    Ok(layout)
+}
+
+/// Producer threads `auto` runs on a machine with cores to spare: two institution threads
+/// (~1.5 M signed payments/s each, see loadgen's `payment_cost` example) and one for the banks.
+const AUTO_PRODUCERS: usize = 3;
+
+/// Cores `auto` and `pipelined` pin the producers to: the ones right after the first, before the
+/// stages' (see `pipelined`).
+fn producer_cores(layout: &Layout, cores: &[usize]) -> Vec<usize> {
+    match layout.topology.config().producer.core {
+        Some(first) => cores
+            .iter()
+            .copied()
+            .skip_while(|&core| core != first)
+            .take(layout.producers)
+            .collect(),
+        None => Vec::new(),
+    }
 }
 
 /// Validates `config` on `cores` and works out each stage's role.
@@ -122,6 +173,8 @@ pub fn from_config(
         topology,
         roles,
         source,
+        producers: 1,
+        producer_cores: Vec::new(),
     })
 }
 
@@ -199,7 +252,11 @@ fn default_workers(core_count: usize) -> usize {
         .clamp(1, AUTHORIZE_WORKERS_MAX_AUTO)
 }
 
-fn auto(workers: Option<usize>, cores: &[usize]) -> (TopologyConfig, String) {
+fn auto(
+    workers: Option<usize>,
+    producers: Option<usize>,
+    cores: &[usize],
+) -> (TopologyConfig, String) {
     match cores.len() {
         0 | 1 => (
             fused(),
@@ -220,11 +277,16 @@ fn auto(workers: Option<usize>, cores: &[usize]) -> (TopologyConfig, String) {
         }
         count => {
             let workers = workers.unwrap_or_else(|| default_workers(count));
+            let producers = producers.unwrap_or(if count >= PIPELINED_CORE_COUNT_MIN + 6 {
+                AUTO_PRODUCERS
+            } else {
+                1
+            });
             (
-                pipelined(workers, Some(cores)),
+                pipelined(workers, producers, Some(cores)),
                 format!(
                     "auto, {count} cores: a pinned, busy-spinning thread per step, authorize \
-                     ×{workers}"
+                     ×{workers}, {producers} producer thread(s)"
                 ),
             )
         }
@@ -245,8 +307,9 @@ fn fused() -> TopologyConfig {
     chain_after(config)
 }
 
-/// A thread per step; pinned to `cores` (leaving the first for the system) when given.
-fn pipelined(workers: usize, cores: Option<&[usize]>) -> TopologyConfig {
+/// A thread per step; pinned to `cores` (leaving the first for the system) when given, the
+/// producers first.
+fn pipelined(workers: usize, producers: usize, cores: Option<&[usize]>) -> TopologyConfig {
     let wait = if cores.is_some() {
         WaitStrategy::BusySpin
     } else {
@@ -259,8 +322,11 @@ fn pipelined(workers: usize, cores: Option<&[usize]>) -> TopologyConfig {
             _ => Vec::new(),
         }
     };
-    let producer = take(1);
+    let producer = take(producers);
     let mut config = base().producer_wait(wait);
+    if producers > 1 {
+        config = config.producer_kind(ProducerKind::Multi);
+    }
     if let Some(&core) = producer.first() {
         config = config.producer_core(core);
     }
@@ -284,27 +350,26 @@ fn chain_after(mut config: TopologyConfig) -> TopologyConfig {
     config
 }
 
-/// A [`ProducerConfig`] is what the driver's producer thread pins to.
-pub fn producer_core(layout: &Layout) -> Option<usize> {
-    let producer: &ProducerConfig = &layout.topology.config().producer;
-    producer.core
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn auto_fits_the_machine() {
-        let two = choose("auto", None, &[0, 1]).unwrap();
+        let two = choose("auto", None, None, &[0, 1]).unwrap();
         assert_eq!(two.roles, vec![Role::Steps(Step::ALL.to_vec())]);
-        let one = choose("auto", None, &[0]).unwrap();
+        assert_eq!(two.producers, 1);
+        let one = choose("auto", None, None, &[0]).unwrap();
         assert_eq!(one.topology.config().mode, Mode::Fused);
         let sixteen: Vec<usize> = (0..16).collect();
-        let big = choose("auto", None, &sixteen).unwrap();
+        let big = choose("auto", None, None, &sixteen).unwrap();
         assert_eq!(big.roles.len(), 4);
         assert_eq!(big.topology.stage(0).workers, 4);
-        assert_eq!(producer_core(&big), Some(1));
+        assert_eq!(big.producers, 3);
+        assert_eq!(big.producer_cores, vec![1, 2, 3]);
+        assert_eq!(big.topology.stage(0).cores, vec![4, 5, 6, 7]);
+        assert!(choose("fused", None, Some(2), &sixteen).is_err());
+        assert!(choose("auto", None, Some(0), &sixteen).is_err());
     }
 
     #[test]

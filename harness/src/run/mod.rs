@@ -24,6 +24,7 @@ mod egress;
 mod environment;
 mod latency;
 mod layout;
+mod producers;
 mod recording;
 mod replay;
 mod report;
@@ -44,19 +45,17 @@ use clearway_core::pipeline::{available_cores, Handlers, Mode, Pipeline, Produce
 use clearway_core::stage::{
     Authorize, BatchReport, Ledger, LedgerConfig, LedgerStage, LedgerSummary, Route,
 };
-use clearway_loadgen::{
-    Arrival, Arrivals, BankConfig, BankLatency, Banks, Institutions, ReplySchedule, WorkloadConfig,
-};
 use crossbeam::channel::unbounded;
 use parking_lot::Mutex;
 
-use self::args::{ArrivalArg, Rate, Transport};
-use self::channel::ChannelStage;
+use self::args::{Rate, Transport};
+use self::channel::{ChannelIngress, ChannelStage};
 use self::clock::RunClock;
-use self::driver::{DriverConfig, DriverOutcome, DriverParts, Ingress};
-use self::egress::{Egress, EgressReport, Forwarded};
+use self::driver::{DriverOutcome, Ingress, Load};
+use self::egress::{Egress, EgressReport};
 use self::latency::Latencies;
 use self::layout::{Layout, Role, Step};
+use self::producers::Producers;
 use self::recording::Recording;
 use self::report::{ReportInbox, Reports, ThreadReport};
 use self::steps::{Journal, RunSink, StepChain, StepHandler};
@@ -190,7 +189,8 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     };
     let network = Arc::new(network);
     let cores = available_cores();
-    let layout = layout::choose(&args.topology, args.workers, &cores).map_err(RunError::usage)?;
+    let layout = layout::choose(&args.topology, args.workers, args.producers, &cores)
+        .map_err(RunError::usage)?;
     let ledger_config = ledger_config(args);
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
@@ -231,21 +231,25 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         ))),
     });
 
-    let mut parts = driver_parts(args, &network, &ledger_config, clock, from_egress, answered)?;
-    let driver_config = DriverConfig {
-        duration_ns: (args.duration * 1e9) as u64,
-        rate: args.rate,
-        cutover_interval_ns: args.cutover_ms * 1_000_000,
+    let mut producers = Producers::new(
+        args,
+        &network,
+        &ledger_config,
+        layout.producers,
+        layout.producer_cores.clone(),
+        from_egress,
+    );
+    let record = !args.no_replay && (!layout.has_journal() || args.transport == Transport::Channel);
+    let start = Start {
+        args,
+        clock,
         bank_timeout_ns: ledger_config.bank_timeout_ns,
-        record: !args.no_replay && (!layout.has_journal() || args.transport == Transport::Channel),
+        record,
+        answered,
     };
-
     let (driven, pipeline) = match args.transport {
-        Transport::Ring => run_ring(&layout, &shared, &reports, &mut parts, driver_config)?,
-        Transport::Channel => (
-            run_channel(&layout, &shared, &mut parts, driver_config)?,
-            None,
-        ),
+        Transport::Ring => run_ring(&layout, &shared, &reports, &mut producers, start)?,
+        Transport::Channel => (run_channel(&layout, &shared, &mut producers, start)?, None),
     };
     drop(shared);
     drop(reports);
@@ -255,9 +259,8 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     let written = written.map_err(RunError::failed)?;
     let collected = collect(inbox);
     let simulated = Simulated {
-        faults_injected: serde_json::to_value(parts.institutions.injected())
-            .expect("fault counts serialise"),
-        banks: serde_json::to_value(parts.banks.decisions()).expect("bank decisions serialise"),
+        faults_injected: producers.faults_injected(),
+        banks: producers.bank_decisions(),
     };
     summarise(
         args,
@@ -293,56 +296,14 @@ fn ledger_config(args: &RunArgs) -> LedgerConfig {
     config
 }
 
-fn driver_parts(
-    args: &RunArgs,
-    network: &Network,
-    ledger_config: &LedgerConfig,
-    clock: RunClock,
-    from_egress: rtrb::Consumer<Forwarded>,
-    answered: Arc<AtomicU64>,
-) -> Result<DriverParts, RunError> {
-    let mut workload = WorkloadConfig::default();
-    if let Rate::PerSecond(rate) = args.rate {
-        workload.rate_per_s = rate;
-    }
-    workload.arrival = match args.arrival {
-        ArrivalArg::Poisson => Arrival::Poisson,
-        ArrivalArg::Constant => Arrival::Constant,
-    };
-    let mut bank_config = BankConfig::default();
-    if args.bank_latency_us > 0 {
-        bank_config.latency = BankLatency::Constant {
-            us: args.bank_latency_us,
-        };
-    }
-    Ok(DriverParts {
-        clock,
-        institutions: Institutions::new(network, &workload, args.seed),
-        arrivals: Arrivals::from_config(&workload, args.seed),
-        banks: Banks::new(
-            network,
-            &bank_config,
-            ledger_config.bank_timeout_ns,
-            args.seed,
-        ),
-        // Every scheduled reply answers a forwarded payment, which holds a hold until it is
-        // answered or expires; late replies outlive their hold by at most one bank timeout, so
-        // twice the hold capacity covers them.
-        schedule: ReplySchedule::with_capacity(ledger_config.holds_capacity * 2),
-        from_egress,
-        operator_key: network.operator_key(),
-        answered,
-    })
-}
-
 /// The ring transport: a [`Pipeline`] over the layout's topology, the driver as its producer.
 fn run_ring(
     layout: &Layout,
     shared: &Arc<Shared>,
     reports: &Reports,
-    parts: &mut DriverParts,
-    driver_config: DriverConfig,
-) -> Result<(DriverOutcome, Option<Vec<PipelineStage>>), RunError> {
+    producers: &mut Producers,
+    start: Start<'_>,
+) -> Result<(Driven, Option<Vec<PipelineStage>>), RunError> {
     let mut handlers = Handlers::<Event, Results>::new();
     for (index, role) in layout.roles.iter().enumerate() {
         let name = &layout.topology.stage(index).name;
@@ -361,17 +322,13 @@ fn run_ring(
     }
     let pipeline = Pipeline::start(&layout.topology, handlers)
         .map_err(|error| RunError::failed(error.to_string()))?;
-    if let Some(core) = layout::producer_core(layout) {
-        clearway_core::pipeline::pin_current_thread(core)
-            .map_err(|error| RunError::failed(format!("producer: {error}")))?;
-    }
-    let driven = {
-        let producer = pipeline
+    let load = start.load();
+    let driven = producers.drive(&load, || {
+        pipeline
             .producer()
-            .map_err(|error| RunError::failed(error.to_string()))?;
-        let mut ingress = RingIngress { producer };
-        driver::drive(&mut ingress, parts, driver_config)
-    };
+            .map(|producer| RingIngress { producer })
+            .map_err(|error| error.to_string())
+    });
     let counters = pipeline.counters();
     let shutdown = pipeline.shutdown();
     let driven = driven.map_err(RunError::failed)?;
@@ -399,6 +356,42 @@ fn run_ring(
     Ok((driven, stages))
 }
 
+/// What a run's producers did, and the input they recorded.
+type Driven = (DriverOutcome, Option<Recording>);
+
+/// What starting the load needs, once the pipeline is up.
+struct Start<'a> {
+    args: &'a RunArgs,
+    clock: RunClock,
+    bank_timeout_ns: u64,
+    record: bool,
+    answered: Arc<AtomicU64>,
+}
+
+impl Start<'_> {
+    /// The load, starting now: the pipeline's start-up (the ledger allocating its tables) is
+    /// behind us and does not count as a stall.
+    fn load(&self) -> Load {
+        producers::load(
+            self.args,
+            self.clock,
+            self.bank_timeout_ns,
+            self.record,
+            Arc::clone(&self.answered),
+        )
+    }
+}
+
+/// The channel transport's ingress shared by several producer threads: each publish takes the
+/// lock, so sequences go out in order on every channel.
+struct SharedIngress(Arc<Mutex<ChannelIngress>>);
+
+impl Ingress for SharedIngress {
+    fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String> {
+        self.0.lock().publish(events, event_ns)
+    }
+}
+
 struct RingIngress<'p> {
     producer: Producer<'p, Event, Results>,
 }
@@ -424,9 +417,9 @@ impl Ingress for RingIngress<'_> {
 fn run_channel(
     layout: &Layout,
     shared: &Arc<Shared>,
-    parts: &mut DriverParts,
-    driver_config: DriverConfig,
-) -> Result<DriverOutcome, RunError> {
+    producers: &mut Producers,
+    start: Start<'_>,
+) -> Result<Driven, RunError> {
     if layout.topology.config().mode == Mode::Fused {
         return Err(RunError::usage(
             "the channel transport joins stages on separate threads; a fused topology has none \
@@ -452,9 +445,11 @@ fn run_channel(
             Role::Journal => None,
         })
         .collect();
-    let (mut ingress, chain) = channel::start(stages, layout.topology.config().ring_capacity)
+    let (ingress, chain) = channel::start(stages, layout.topology.config().ring_capacity)
         .map_err(|error| RunError::failed(format!("cannot start a stage thread: {error}")))?;
-    let driven = driver::drive(&mut ingress, parts, driver_config);
+    let ingress = Arc::new(Mutex::new(ingress));
+    let load = start.load();
+    let driven = producers.drive(&load, || Ok(SharedIngress(Arc::clone(&ingress))));
     drop(ingress);
     let joined = chain.join();
     let driven = driven.map_err(RunError::failed)?;
@@ -530,7 +525,7 @@ fn summarise(
     network: &Network,
     layout: &Layout,
     ledger_config: LedgerConfig,
-    mut driven: DriverOutcome,
+    driven: Driven,
     collected: Collected,
     pipeline: Option<Vec<PipelineStage>>,
     reports_written: u64,
@@ -542,7 +537,8 @@ fn summarise(
     let ledger = collected
         .ledger
         .ok_or_else(|| RunError::failed("the ledger did not report"))?;
-    let recording = driven.recording.take().or(collected.journal);
+    let (driven, recording) = driven;
+    let recording = recording.or(collected.journal);
     let replayed = recording
         .as_ref()
         .map(|recording| replay::replay(network, args.mac, ledger_config, recording));

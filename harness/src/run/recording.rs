@@ -30,6 +30,23 @@ impl Recording {
         }
     }
 
+    /// One recording of what several producers recorded, in sequence order.
+    pub fn merge(recordings: Vec<Recording>) -> Recording {
+        if recordings.len() == 1 {
+            return recordings.into_iter().next().unwrap_or_default();
+        }
+        let mut events: Vec<Event> = recordings
+            .iter()
+            .flat_map(|recording| recording.iter().copied())
+            .collect();
+        events.sort_unstable_by_key(|event| event.sequence);
+        let mut merged = Recording::new();
+        for event in &events {
+            merged.push(event);
+        }
+        merged
+    }
+
     /// Events recorded.
     #[cfg(test)]
     pub fn len(&self) -> usize {
@@ -58,6 +75,29 @@ mod tests {
         }
         assert_eq!(recording.len(), count);
         assert!(recording
+            .iter()
+            .enumerate()
+            .all(|(index, event)| event.sequence == index as u64));
+    }
+
+    #[test]
+    fn merging_puts_several_producers_back_in_sequence_order() {
+        let mut odd = Recording::new();
+        let mut even = Recording::new();
+        for sequence in 0..1_000u64 {
+            let event = Event {
+                sequence,
+                ..Event::default()
+            };
+            if sequence % 2 == 0 {
+                even.push(&event)
+            } else {
+                odd.push(&event)
+            }
+        }
+        let merged = Recording::merge(vec![odd, even]);
+        assert_eq!(merged.len(), 1_000);
+        assert!(merged
             .iter()
             .enumerate()
             .all(|(index, event)| event.sequence == index as u64));
