@@ -52,9 +52,14 @@ pub struct RunArgs {
     /// Milliseconds a payment may wait for its bank before its hold expires.
     #[arg(long)]
     pub bank_timeout_ms: Option<u64>,
-    /// Microseconds every bank takes to answer (0: at once).
+    /// Microseconds every bank takes to answer (0: at once); with `--bank-latency-sigma`, the
+    /// median of a log-normal distribution.
     #[arg(long, default_value_t = 0)]
     pub bank_latency_us: u64,
+    /// The spread (σ of the logarithm) of the banks' answer times around `--bank-latency-us`;
+    /// 0 makes every answer take exactly that long.
+    #[arg(long, default_value_t = 0.0)]
+    pub bank_latency_sigma: f64,
     /// Folder the clearing batches' settlement reports are written to.
     #[arg(long, default_value = "out/batches")]
     pub out: PathBuf,

@@ -180,6 +180,9 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     if args.cutover_ms == 0 {
         return Err(RunError::usage("--cutover-ms must be above 0"));
     }
+    if !(args.bank_latency_sigma.is_finite() && args.bank_latency_sigma >= 0.0) {
+        return Err(RunError::usage("--bank-latency-sigma must be a number, 0 or more"));
+    }
     let network = match &args.config {
         Some(path) => Network::load(path).map_err(|error| RunError {
             message: error.to_string(),
@@ -623,7 +626,8 @@ fn summarise(
                 Mode::Pipelined => "pipelined".to_string(),
                 Mode::Fused => "fused".to_string(),
             },
-            threads: layout.topology.thread_count(),
+            threads: layout.topology.thread_count() + layout.producers - 1,
+            producers: layout.producers,
             map: layout.topology.to_string(),
         },
         transport: args.transport.name().to_string(),

@@ -61,8 +61,15 @@ impl Producers {
             .collect();
         let mut bank_config = BankConfig::default();
         if args.bank_latency_us > 0 {
-            bank_config.latency = BankLatency::Constant {
-                us: args.bank_latency_us,
+            bank_config.latency = if args.bank_latency_sigma > 0.0 {
+                BankLatency::LogNormal {
+                    median_us: args.bank_latency_us,
+                    sigma: args.bank_latency_sigma,
+                }
+            } else {
+                BankLatency::Constant {
+                    us: args.bank_latency_us,
+                }
             };
         }
         Producers {

@@ -116,8 +116,11 @@ pub struct TopologySummary {
     pub source: String,
     /// `pipelined` or `fused`.
     pub mode: String,
-    /// Threads: the producer's and the stages'.
+    /// Threads: the producers' and the stages'.
     pub threads: usize,
+    /// Producer threads (1: one plays institutions, banks and operator; n: n − 1 institution
+    /// threads and one for the banks and operator).
+    pub producers: usize,
     /// The stage → core map as `clearway topology` prints it.
     pub map: String,
 }
