@@ -12,6 +12,7 @@
 
 use std::hint::black_box;
 
+use clearway_benches::Stream;
 use clearway_core::event::{
     luhn_check_digit, Account, Event, Kind, KindSet, MacMode, ParticipantId, Results, TxnId,
 };
@@ -27,23 +28,6 @@ const INSTITUTION_COUNT: u16 = 20;
 
 /// Banks in the network (their keys are in the table but they send nothing here).
 const BANK_COUNT: u16 = 10;
-
-/// splitmix64: a deterministic stream, so every run checks the same events.
-struct Stream(u64);
-
-impl Stream {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-}
 
 fn participant(id: u16, role: Role) -> Participant {
     let institution = role == Role::Institution;

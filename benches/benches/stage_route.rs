@@ -23,6 +23,7 @@
 use std::collections::BTreeSet;
 use std::hint::black_box;
 
+use clearway_benches::Stream;
 use clearway_core::event::{
     luhn_check_digit, Account, Event, Kind, KindSet, ParticipantId, Results, TxnId,
 };
@@ -47,29 +48,6 @@ const SHORT_PREFIX_COUNT: usize = 2_700;
 
 /// 8–10 digit prefixes nested under six-digit ones.
 const NESTED_PREFIX_COUNT: usize = 300;
-
-/// splitmix64: a deterministic stream, so every run builds the same table and accounts.
-struct Stream(u64);
-
-impl Stream {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn digits(&mut self, into: &mut Vec<u8>, count: usize) {
-        for _ in 0..count {
-            into.push(b'0' + self.below(10) as u8);
-        }
-    }
-}
 
 /// 2,700 distinct six-digit BINs (starting 4, 5 or 6, as UnionPay, Visa and Mastercard cards
 /// do) and 300 distinct 8–10 digit prefixes under them, each with a bank.

@@ -261,3 +261,29 @@ pub fn criterion() -> Criterion {
         .measurement_time(Duration::from_secs(4))
         .configure_from_args()
 }
+
+/// splitmix64: a deterministic stream, so every run of a bench builds the same inputs.
+pub struct Stream(pub u64);
+
+impl Stream {
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound
+    }
+
+    /// Appends `count` random ASCII digits to `into`.
+    pub fn digits(&mut self, into: &mut Vec<u8>, count: usize) {
+        for _ in 0..count {
+            into.push(b'0' + self.below(10) as u8);
+        }
+    }
+}

@@ -233,11 +233,17 @@ fn the_example_participants_file_runs() {
 
 #[test]
 fn several_producer_threads_share_the_load_and_the_books_still_replay() {
-    let (code, stdout, summary, _) =
-        short_run("producers", &["--producers", "3", "--topology", "pipelined"]);
+    let (code, stdout, summary, _) = short_run(
+        "producers",
+        &["--producers", "3", "--topology", "pipelined"],
+    );
     assert_eq!(code, Some(0), "{stdout}");
     assert_eq!(summary["ok"], true);
     assert_eq!(summary["ledger"]["replay_state_hash_ok"], true);
     let output = clearway(&["run", "--producers", "2", "--topology", "fused"]);
-    assert_eq!(output.status.code(), Some(2), "a fused topology has one producer");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a fused topology has one producer"
+    );
 }

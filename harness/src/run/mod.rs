@@ -181,7 +181,9 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         return Err(RunError::usage("--cutover-ms must be above 0"));
     }
     if !(args.bank_latency_sigma.is_finite() && args.bank_latency_sigma >= 0.0) {
-        return Err(RunError::usage("--bank-latency-sigma must be a number, 0 or more"));
+        return Err(RunError::usage(
+            "--bank-latency-sigma must be a number, 0 or more",
+        ));
     }
     let network = match &args.config {
         Some(path) => Network::load(path).map_err(|error| RunError {
