@@ -12,7 +12,9 @@
 //! that fit in cache. One timed iteration applies 2^20 payment/reply pairs and then two
 //! cutovers, which forget the ids so the next iteration can send them again; the cutovers are
 //! timed too. Case `cache_resident` runs the same with tables sized for 2^14 pairs, which fit in
-//! L2: the difference between the two is what the memory behind the default tables costs.
+//! L2: the difference between the two is what the memory behind the default tables costs. Case
+//! `rate_sized` sizes the tables the way `clearway run` does for 1 M payments/s (window and
+//! holds = rate × 1 s × 1.5 = 1.5 M each), the realistic configuration.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -33,6 +35,8 @@ const PAIR_COUNT: usize = 1 << 20;
 const PAIR_COUNT_CACHE_RESIDENT: usize = 1 << 14;
 /// Payments sent before the first reply: the holds in flight.
 const IN_FLIGHT: usize = 1_024;
+/// Window and hold capacity of case `rate_sized`: 1 M payments/s × 1 s × 1.5.
+const RATE_SIZED_CAPACITY: usize = 1_500_000;
 const INSTITUTION_COUNT: u16 = 8;
 const BANK: ParticipantId = ParticipantId(100);
 
@@ -140,9 +144,15 @@ fn stage_ledger(criterion: &mut Criterion) {
         window_capacity: 2 * PAIR_COUNT_CACHE_RESIDENT,
         ..LedgerConfig::default()
     };
+    let rate_sized = LedgerConfig {
+        holds_capacity: RATE_SIZED_CAPACITY,
+        window_capacity: RATE_SIZED_CAPACITY,
+        ..LedgerConfig::default()
+    };
     for (name, pair_count, config) in [
         ("payment_and_approve", PAIR_COUNT, LedgerConfig::default()),
         ("cache_resident", PAIR_COUNT_CACHE_RESIDENT, cache_resident),
+        ("rate_sized", PAIR_COUNT, rate_sized),
     ] {
         let events = events(pair_count);
         let mut ledger = Ledger::new(&network, config);

@@ -9,16 +9,24 @@
 //! | `ledger.rs` | [`Ledger`], [`LedgerConfig`], [`LedgerSink`], [`Expiry`], [`LedgerSummary`], [`LedgerStage`] |
 //! | `ledger/holds.rs` | the pending holds in placement (= deadline) order |
 //! | `ledger/window.rs` | the two-generation idempotency window and the fields' fingerprint |
+//! | `ledger/table.rs` | one window generation: pending and finished payments by `txn_id` |
 //! | `ledger/clearing.rs` | [`BatchReport`], [`BatchRow`], [`Direction`] |
 //! | `ledger/state_hash.rs` | [`StateHash`] |
 //!
 //! # Memory
 //!
 //! Everything is allocated in [`Ledger::new`]: flat per-participant arrays of
-//! `PARTICIPANT_ID_MAX + 1` entries, the hold slab and index, and both window generations. Per
+//! `PARTICIPANT_ID_MAX + 1` entries, the hold slab, and both window generations. Per
 //! event the ledger neither allocates nor grows a table: a payment that would take a table past
 //! its capacity is declined `LedgerFull`. The cutover (once per batch, a control-plane event)
 //! allocates its [`BatchReport`].
+//!
+//! # Per event
+//!
+//! A pending payment's record lives in the current window generation beside the finished ones
+//! and points at its hold, so a payment costs one lookup in each generation (the second skipped
+//! while the previous generation is empty) and a write into the slot the first lookup found, and
+//! its reply one lookup (a slot the payment touched) and a write in place.
 //!
 //! # Arithmetic
 //!
@@ -29,6 +37,7 @@
 mod clearing;
 mod holds;
 mod state_hash;
+mod table;
 mod window;
 
 pub use clearing::{BatchReport, BatchRow, Direction};
@@ -41,7 +50,8 @@ use crate::event::{Decline, Event, Kind, Outcome, ParticipantId, Results, TxnId,
 use crate::network::Network;
 use crate::pipeline::{Handler, StageFault};
 use holds::{Hold, Holds};
-use window::{fingerprint, Finished, Window};
+use table::{Probe, Record};
+use window::{fingerprint, Window};
 
 /// Entries of the flat per-participant arrays.
 const PARTICIPANT_SLOTS: usize = PARTICIPANT_ID_MAX as usize + 1;
@@ -120,9 +130,9 @@ pub struct LedgerSummary {
 /// The allocated sizes of the ledger's tables; constant from construction on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableCapacities {
-    /// The hold index (hash table) and the hold slab.
+    /// The most holds pending at once, and the hold slab's allocated entries.
     pub holds: (usize, usize),
-    /// The two window generations (smaller, larger).
+    /// The slots of the two window generations.
     pub window: (usize, usize),
 }
 
@@ -229,16 +239,15 @@ impl Ledger {
     /// Voids, oldest first, every hold whose deadline the clock has reached.
     #[inline]
     fn expire_due(&mut self, sink: &mut impl LedgerSink) {
-        while let Some(oldest) = self.holds.oldest() {
-            if oldest.deadline_ns > self.clock_ns {
+        while let Some(position) = self.holds.oldest() {
+            if self.holds.get(position).deadline_ns > self.clock_ns {
                 return;
             }
-            let txn_id = oldest.txn_id;
-            let hold = self
-                .holds
-                .remove(txn_id)
-                .expect("the oldest hold is pending");
-            self.void(&hold, Outcome::Expired);
+            let hold = self.holds.remove(position);
+            let Probe::Found(index) = self.window.probe_current(hold.txn_id) else {
+                unreachable!("a pending payment is in the current generation");
+            };
+            self.void(&hold, Outcome::Expired, index);
             sink.expired(&Expiry {
                 txn_id: hold.txn_id,
                 institution: hold.institution,
@@ -254,19 +263,14 @@ impl Ledger {
     #[inline]
     fn pay(&mut self, event: &Event, bank: ParticipantId) -> Result<Outcome, Answer> {
         let fingerprint = fingerprint(event);
-        if let Some(hold) = self.holds.get(event.txn_id) {
-            return Err(Answer::Decline(if hold.fingerprint == fingerprint {
-                Decline::DuplicateInFlight
-            } else {
-                Decline::ExistsWithDifferentFields
-            }));
-        }
-        if let Some(finished) = self.window.get(event.txn_id) {
-            return Err(if finished.fingerprint == fingerprint {
-                Answer::Exists(finished.outcome)
-            } else {
-                Answer::Decline(Decline::ExistsWithDifferentFields)
-            });
+        let vacant = match self.window.probe_current(event.txn_id) {
+            Probe::Found(index) => {
+                return Err(repeat(&self.window.current_record(index), fingerprint));
+            }
+            Probe::Vacant(index) => index,
+        };
+        if let Some(finished) = self.window.previous_finished(event.txn_id) {
+            return Err(repeat(&finished, fingerprint));
         }
         if event.kind == Kind::Refund {
             self.check_refund(event)?;
@@ -274,7 +278,6 @@ impl Ledger {
         let hold = Hold {
             txn_id: event.txn_id,
             original: event.original,
-            fingerprint,
             amount_fen: event.amount_fen,
             deadline_ns: self.clock_ns.saturating_add(self.config.bank_timeout_ns),
             sent_ns: event.sent_ns,
@@ -295,40 +298,50 @@ impl Ledger {
         if exposure > self.caps_fen[debtor_index] {
             return Err(Answer::Decline(Decline::InsufficientLiquidity));
         }
-        if self.holds.is_full()
-            || self.window.current_count() + self.holds.len() >= self.config.window_capacity
-        {
+        // The current generation holds the pending payments and those finished this batch.
+        if self.holds.is_full() || self.window.current_len() >= self.config.window_capacity {
             return Err(Answer::Decline(Decline::LedgerFull));
         }
         self.pending_fen[debtor_index] += i128::from(event.amount_fen);
         if event.kind == Kind::Refund {
-            let original = self
+            let refundable_fen = self
                 .window
-                .get_mut(event.original)
+                .refundable_mut(event.original)
                 .expect("checked refund original is in the window");
-            original.refundable_fen -= event.amount_fen;
+            *refundable_fen -= event.amount_fen;
         }
-        self.holds.insert(hold);
+        let position = self.holds.insert(hold);
+        // Nothing was placed since the probe (a refund changed only its original's value), so
+        // the slot is still the empty one for this id.
+        self.window.place(
+            vacant,
+            &Record {
+                txn_id: event.txn_id,
+                fingerprint,
+                value: u64::from(position),
+                outcome: Outcome::Forwarded,
+                kind: event.kind,
+                institution: event.sender,
+            },
+        );
         Ok(Outcome::Forwarded)
     }
 
     /// The refund rules: the original is a finished, approved debit of this sender with enough
     /// left to refund.
     fn check_refund(&self, event: &Event) -> Result<(), Answer> {
-        let Some(original) = self.window.get(event.original) else {
-            return Err(Answer::Decline(
-                if self.holds.get(event.original).is_some() {
-                    Decline::RefundOfUnapprovedPayment
-                } else {
-                    Decline::RefundOfUnknownPayment
-                },
-            ));
+        let Some(original) = self.window.finished(event.original) else {
+            return Err(Answer::Decline(if self.window.is_pending(event.original) {
+                Decline::RefundOfUnapprovedPayment
+            } else {
+                Decline::RefundOfUnknownPayment
+            }));
         };
         let decline = if original.outcome != Outcome::Approved || !original.kind.is_debit() {
             Decline::RefundOfUnapprovedPayment
         } else if original.institution != event.sender {
             Decline::RefundOfOtherInstitution
-        } else if original.refundable_fen < event.amount_fen {
+        } else if original.value < event.amount_fen {
             Decline::RefundExceedsOriginal
         } else {
             return Ok(());
@@ -339,36 +352,41 @@ impl Ledger {
     /// A bank's reply: posts or voids the hold it answers.
     #[inline]
     fn reply(&mut self, event: &Event, results: &mut Results) {
-        let Some(hold) = self.holds.get(event.txn_id) else {
-            if self.window.get(event.txn_id).is_some() {
-                results.outcome = Outcome::LateReply;
-            } else {
-                reject(results, Decline::ReplyForUnknownPayment);
+        let index = match self.window.probe_current(event.txn_id) {
+            Probe::Found(index) => index,
+            Probe::Vacant(_) => {
+                if self.window.previous_finished(event.txn_id).is_some() {
+                    results.outcome = Outcome::LateReply;
+                } else {
+                    reject(results, Decline::ReplyForUnknownPayment);
+                }
+                return;
             }
+        };
+        let Some(position) = self.window.pending_position(index) else {
+            results.outcome = Outcome::LateReply;
             return;
         };
-        if hold.bank != event.sender {
+        if self.holds.get(position).bank != event.sender {
             reject(results, Decline::ReplyFromWrongBank);
             return;
         }
-        let hold = self
-            .holds
-            .remove(event.txn_id)
-            .expect("the hold is pending");
+        let hold = self.holds.remove(position);
         results.institution = hold.institution;
         results.sent_ns = hold.sent_ns;
         if event.code == REPLY_APPROVE {
-            self.post(&hold);
+            self.post(&hold, index);
             results.outcome = Outcome::Approved;
         } else {
-            self.void(&hold, Outcome::Declined);
+            self.void(&hold, Outcome::Declined, index);
             results.outcome = Outcome::Declined;
         }
     }
 
-    /// Posts an approved hold (already out of the table) and records it finished.
+    /// Posts an approved hold (already out of the table) and records it finished in its record,
+    /// the current generation's slot `index`.
     #[inline]
-    fn post(&mut self, hold: &Hold) {
+    fn post(&mut self, hold: &Hold, index: usize) {
         let amount = i128::from(hold.amount_fen);
         let (debtor, creditor) = (hold.debtor(), hold.creditor());
         self.pending_fen[debtor.index()] -= amount;
@@ -381,16 +399,7 @@ impl Ledger {
         } else {
             0
         };
-        self.window.record(
-            hold.txn_id,
-            Finished {
-                fingerprint: hold.fingerprint,
-                refundable_fen,
-                outcome: Outcome::Approved,
-                kind: hold.kind,
-                institution: hold.institution,
-            },
-        );
+        self.window.finish(index, Outcome::Approved, refundable_fen);
     }
 
     /// Counts one posting in `participant`'s batch totals.
@@ -405,25 +414,17 @@ impl Ledger {
     }
 
     /// Voids a hold (already out of the table) as declined or expired: releases the debtor's
-    /// pending sum and a refund's reservation, and records it finished.
+    /// pending sum and a refund's reservation, and records it finished in its record, the
+    /// current generation's slot `index`.
     #[inline]
-    fn void(&mut self, hold: &Hold, outcome: Outcome) {
+    fn void(&mut self, hold: &Hold, outcome: Outcome, index: usize) {
         self.pending_fen[hold.debtor().index()] -= i128::from(hold.amount_fen);
         if hold.kind == Kind::Refund {
-            if let Some(original) = self.window.get_mut(hold.original) {
-                original.refundable_fen += hold.amount_fen;
+            if let Some(refundable_fen) = self.window.refundable_mut(hold.original) {
+                *refundable_fen += hold.amount_fen;
             }
         }
-        self.window.record(
-            hold.txn_id,
-            Finished {
-                fingerprint: hold.fingerprint,
-                refundable_fen: 0,
-                outcome,
-                kind: hold.kind,
-                institution: hold.institution,
-            },
-        );
+        self.window.finish(index, outcome, 0);
     }
 
     /// Closes the batch: the report, then positions and totals reset, the batch number up, the
@@ -464,7 +465,8 @@ impl Ledger {
         }
         self.posted = posted;
         self.batch_number += 1;
-        self.window.advance();
+        self.window
+            .advance(self.holds.len(), self.holds.iter().map(|hold| hold.txn_id));
         sink.batch_closed(report);
     }
 
@@ -505,7 +507,7 @@ impl Ledger {
 
     /// Finished payments in the window, both generations.
     pub fn window_count(&self) -> usize {
-        self.window.count()
+        self.window.finished_count(self.holds.len())
     }
 
     /// The clock: the largest event time seen.
@@ -570,6 +572,19 @@ enum Answer {
     Exists(Outcome),
     /// Refused.
     Decline(Decline),
+}
+
+/// The answer to a payment whose id already has a record: a repeat of a pending or finished
+/// payment, or another payment under its id.
+#[inline]
+fn repeat(record: &Record, fingerprint: u64) -> Answer {
+    if record.fingerprint != fingerprint {
+        Answer::Decline(Decline::ExistsWithDifferentFields)
+    } else if record.is_pending() {
+        Answer::Decline(Decline::DuplicateInFlight)
+    } else {
+        Answer::Exists(record.outcome)
+    }
 }
 
 /// Writes a ledger decline.

@@ -1,15 +1,14 @@
 //! [`Holds`]: the pending holds by `txn_id`, kept in the order they were placed so expiry reads
 //! them oldest first.
 //!
-//! The holds live in a slab of entries allocated once; an index from `txn_id` to slab position
-//! finds one, and an intrusive doubly linked list threads them in placement order. Every hold's
+//! The holds live in a slab of entries allocated once; a hold's record in the idempotency window
+//! keeps its slab position (so no index of its own is needed), and an intrusive doubly linked
+//! list threads them in placement order. Every hold's
 //! deadline is its placement clock plus the one bank timeout, and the clock never goes back, so
 //! placement order is deadline order: expiry looks only at the oldest hold. A reply unlinks its
 //! hold in O(1), so no stale entry waits in an expiry queue (a plain FIFO of deadlines would keep
 //! one per replied hold until its deadline passed: at 5 M payments/s and a 1 s timeout, 5 M
 //! entries, far beyond the holds actually pending).
-
-use rustc_hash::FxHashMap;
 
 use crate::event::{Kind, ParticipantId, TxnId};
 
@@ -23,8 +22,6 @@ pub(crate) struct Hold {
     pub txn_id: TxnId,
     /// A refund's original; [`TxnId::NONE`] otherwise.
     pub original: TxnId,
-    /// The fingerprint of the fields idempotency compares.
-    pub fingerprint: u64,
     /// Amount in fen.
     pub amount_fen: u64,
     /// When it expires, event time.
@@ -73,8 +70,8 @@ struct Entry {
 
 /// The pending holds. Holds at most `capacity` holds and never allocates after construction.
 pub(crate) struct Holds {
-    /// `txn_id` → slab position. Sized for `capacity` at construction.
-    index: FxHashMap<TxnId, u32>,
+    /// Holds pending.
+    len: usize,
     /// The slab; grows by push up to `capacity` (within its reserved allocation), then reuses
     /// freed entries.
     entries: Vec<Entry>,
@@ -95,10 +92,8 @@ impl Holds {
             capacity < NIL as usize,
             "hold capacity {capacity} exceeds u32 positions"
         );
-        let mut index = FxHashMap::default();
-        index.reserve(capacity);
         Holds {
-            index,
+            len: 0,
             entries: Vec::with_capacity(capacity),
             free: NIL,
             oldest: NIL,
@@ -110,32 +105,31 @@ impl Holds {
     /// Holds pending.
     #[inline]
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.len
     }
 
     /// Whether another hold would exceed the capacity.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.index.len() >= self.capacity
+        self.len >= self.capacity
     }
 
-    /// The pending hold with `txn_id`.
+    /// The pending hold at slab `position`, which [`Holds::insert`] returned.
     #[inline]
-    pub fn get(&self, txn_id: TxnId) -> Option<&Hold> {
-        self.index
-            .get(&txn_id)
-            .map(|&position| &self.entries[position as usize].hold)
+    pub fn get(&self, position: u32) -> &Hold {
+        &self.entries[position as usize].hold
     }
 
-    /// The oldest pending hold: the first to expire.
+    /// The slab position of the oldest pending hold: the first to expire.
     #[inline]
-    pub fn oldest(&self) -> Option<&Hold> {
-        (self.oldest != NIL).then(|| &self.entries[self.oldest as usize].hold)
+    pub fn oldest(&self) -> Option<u32> {
+        (self.oldest != NIL).then_some(self.oldest)
     }
 
-    /// Places `hold` as the newest. The caller has checked that the table is not full and that no
-    /// hold with its id is pending.
-    pub fn insert(&mut self, hold: Hold) {
+    /// Places `hold` as the newest and returns its slab position. The caller has checked that the
+    /// table is not full and that no hold with its id is pending.
+    #[inline]
+    pub fn insert(&mut self, hold: Hold) -> u32 {
         debug_assert!(!self.is_full());
         let entry = Entry {
             hold,
@@ -158,13 +152,14 @@ impl Holds {
             self.oldest = position;
         }
         self.newest = position;
-        let previous = self.index.insert(hold.txn_id, position);
-        debug_assert!(previous.is_none(), "hold {:?} placed twice", hold.txn_id);
+        self.len += 1;
+        position
     }
 
-    /// Takes the pending hold with `txn_id` out of the table.
-    pub fn remove(&mut self, txn_id: TxnId) -> Option<Hold> {
-        let position = self.index.remove(&txn_id)?;
+    /// Takes the pending hold at slab `position` out of the table.
+    #[inline]
+    pub fn remove(&mut self, position: u32) -> Hold {
+        debug_assert!(self.len > 0);
         let entry = self.entries[position as usize];
         if entry.older != NIL {
             self.entries[entry.older as usize].newer = entry.newer;
@@ -178,7 +173,8 @@ impl Holds {
         }
         self.entries[position as usize].newer = self.free;
         self.free = position;
-        Some(entry.hold)
+        self.len -= 1;
+        entry.hold
     }
 
     /// Every pending hold, in placement order.
@@ -194,9 +190,10 @@ impl Holds {
         })
     }
 
-    /// The allocated sizes of the index and the slab: constant for the ledger's life.
+    /// The most holds pending at once and the slab's allocated size: constant for the ledger's
+    /// life.
     pub fn capacities(&self) -> (usize, usize) {
-        (self.index.capacity(), self.entries.capacity())
+        (self.capacity, self.entries.capacity())
     }
 }
 
@@ -208,7 +205,6 @@ mod tests {
         Hold {
             txn_id: TxnId(id),
             original: TxnId::NONE,
-            fingerprint: 0,
             amount_fen: 1,
             deadline_ns: id as u64,
             sent_ns: 0,
@@ -226,26 +222,28 @@ mod tests {
     fn placement_order_survives_removal_from_anywhere_and_reuse() {
         let mut holds = Holds::with_capacity(4);
         let capacities = holds.capacities();
+        let mut positions = std::collections::HashMap::new();
         for id in 1..=4 {
-            holds.insert(hold(id));
+            positions.insert(id, holds.insert(hold(id)));
         }
         assert!(holds.is_full());
         assert_eq!(ids(&holds), [1, 2, 3, 4]);
-        assert_eq!(holds.remove(TxnId(2)).unwrap().txn_id, TxnId(2));
-        assert_eq!(holds.remove(TxnId(2)), None);
+        assert_eq!(holds.remove(positions[&2]).txn_id, TxnId(2));
         assert_eq!(ids(&holds), [1, 3, 4]);
-        assert_eq!(holds.remove(TxnId(1)).unwrap().txn_id, TxnId(1));
-        assert_eq!(holds.remove(TxnId(4)).unwrap().txn_id, TxnId(4));
+        assert_eq!(holds.remove(positions[&1]).txn_id, TxnId(1));
+        assert_eq!(holds.remove(positions[&4]).txn_id, TxnId(4));
         assert_eq!(ids(&holds), [3]);
-        holds.insert(hold(5));
-        holds.insert(hold(6));
-        holds.insert(hold(7));
+        for id in 5..=7 {
+            positions.insert(id, holds.insert(hold(id)));
+        }
         assert_eq!(ids(&holds), [3, 5, 6, 7]);
-        assert_eq!(holds.oldest().unwrap().txn_id, TxnId(3));
-        assert_eq!(holds.get(TxnId(6)).unwrap().txn_id, TxnId(6));
+        assert_eq!(holds.get(holds.oldest().unwrap()).txn_id, TxnId(3));
+        for id in [3, 5, 6, 7] {
+            assert_eq!(holds.get(positions[&id]).txn_id, TxnId(id));
+        }
         assert_eq!(holds.capacities(), capacities);
         for id in [3, 5, 6, 7] {
-            holds.remove(TxnId(id));
+            holds.remove(positions[&id]);
         }
         assert_eq!(holds.len(), 0);
         assert!(holds.oldest().is_none());

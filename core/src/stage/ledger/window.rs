@@ -1,97 +1,157 @@
-//! [`Window`]: the idempotency (retention) window, the finished payments of the current and the
-//! previous clearing batch by `txn_id`, and the [`fingerprint`] that compares a repeat's fields.
+//! [`Window`]: the idempotency (retention) window, the payments of the current and the previous
+//! clearing batch by `txn_id`, and the [`fingerprint`] that compares a repeat's fields.
 //!
-//! Two generations, each a table sized once: payments finish into the current one; a cutover
-//! clears the previous one (keeping its allocation) and makes it the new current one, which drops
-//! everything recorded two batches ago.
+//! Two generations, each a [`Table`] sized once. The current one holds every pending payment
+//! (its record points at the hold) and every payment that finished in the current batch; the
+//! previous one the payments that finished in the batch before. A payment is placed in the
+//! current generation and finishes in its slot. A cutover empties the previous generation and
+//! makes it the new current one, which drops everything that finished two batches ago, and
+//! carries the pending payments over into it (they finish in the batch they finish in). Their
+//! stale copies left in the previous generation are never read: a lookup tries the current
+//! generation first and the id is there, and reads of the previous one skip pending records.
 
-use rustc_hash::FxHashMap;
+use crate::event::{Event, Outcome, TxnId};
 
-use crate::event::{Event, Kind, Outcome, ParticipantId, TxnId};
+use super::table::{Probe, Record, Table};
 
-/// A payment that finished (approved, declined or expired), as the window keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Finished {
-    /// The fingerprint of the fields idempotency compares.
-    pub fingerprint: u64,
-    /// For an approved debit, what refunds may still take (reservations of pending refunds
-    /// already subtracted); zero otherwise.
-    pub refundable_fen: u64,
-    /// Its outcome: `Approved`, `Declined` or `Expired`.
-    pub outcome: Outcome,
-    /// Its kind.
-    pub kind: Kind,
-    /// The institution that sent it.
-    pub institution: ParticipantId,
-}
-
-/// The finished payments of the last two batches.
+/// The payments of the last two batches.
 pub(crate) struct Window {
-    /// Recorded in the current batch. At most `capacity` entries: the ledger declines a payment
-    /// when this generation plus the pending holds (each of which finishes into it) is full.
-    current: FxHashMap<TxnId, Finished>,
-    /// Recorded in the batch before.
-    previous: FxHashMap<TxnId, Finished>,
+    /// The pending payments and those finished in the current batch. At most `capacity`
+    /// records: the ledger declines a payment when it is full.
+    current: Table,
+    /// Finished in the batch before (and stale copies of the payments that were pending at the
+    /// cutover).
+    previous: Table,
+    /// Finished records in `previous`.
+    previous_finished: usize,
 }
 
 impl Window {
-    /// Two generations of `capacity` entries each, allocated now.
+    /// Two generations of `capacity` records each, allocated now.
     pub fn with_capacity(capacity: usize) -> Window {
-        let mut current = FxHashMap::default();
-        current.reserve(capacity);
-        let mut previous = FxHashMap::default();
-        previous.reserve(capacity);
-        Window { current, previous }
+        Window {
+            current: Table::with_capacity(capacity),
+            previous: Table::with_capacity(capacity),
+            previous_finished: 0,
+        }
+    }
+
+    /// Finds `txn_id` in the current generation, or the empty slot where it would go.
+    #[inline]
+    pub fn probe_current(&self, txn_id: TxnId) -> Probe {
+        self.current.probe(txn_id)
+    }
+
+    /// The current generation's record in slot `index`.
+    #[inline]
+    pub fn current_record(&self, index: usize) -> Record {
+        self.current.record(index)
+    }
+
+    /// The hold position of the current generation's record in slot `index`, if it is pending.
+    #[inline]
+    pub fn pending_position(&self, index: usize) -> Option<u32> {
+        self.current
+            .pending_position(index)
+            .map(|position| position as u32)
+    }
+
+    /// Writes a new record into the empty slot `index` [`Window::probe_current`] returned for
+    /// its id. The caller keeps the generation within capacity and has made no other write since
+    /// the probe.
+    #[inline]
+    pub fn place(&mut self, index: usize, record: &Record) {
+        self.current.write(index, record);
+    }
+
+    /// Finishes the pending record in the current generation's slot `index`.
+    #[inline]
+    pub fn finish(&mut self, index: usize, outcome: Outcome, refundable_fen: u64) {
+        self.current.finish(index, outcome, refundable_fen);
+    }
+
+    /// The finished record with `txn_id` in the previous generation.
+    #[inline(always)]
+    pub fn previous_finished(&self, txn_id: TxnId) -> Option<Record> {
+        if self.previous_finished == 0 {
+            return None;
+        }
+        self.previous
+            .get(txn_id)
+            .filter(|record| !record.is_pending())
     }
 
     /// The finished payment with `txn_id`, if it is still in the window.
     #[inline]
-    pub fn get(&self, txn_id: TxnId) -> Option<&Finished> {
-        self.current
-            .get(&txn_id)
-            .or_else(|| self.previous.get(&txn_id))
-    }
-
-    /// As [`Window::get`], to change its refundable amount.
-    #[inline]
-    pub fn get_mut(&mut self, txn_id: TxnId) -> Option<&mut Finished> {
-        match self.current.get_mut(&txn_id) {
-            Some(finished) => Some(finished),
-            None => self.previous.get_mut(&txn_id),
+    pub fn finished(&self, txn_id: TxnId) -> Option<Record> {
+        match self.current.probe(txn_id) {
+            Probe::Found(index) => Some(self.current.record(index)).filter(|r| !r.is_pending()),
+            Probe::Vacant(_) => self.previous_finished(txn_id),
         }
     }
 
-    /// Records a payment that finished now. The ledger's capacity check keeps the current
-    /// generation within its allocation, and no id is in the window while its hold is pending.
+    /// Whether a payment with `txn_id` is pending.
     #[inline]
-    pub fn record(&mut self, txn_id: TxnId, finished: Finished) {
-        let previous = self.current.insert(txn_id, finished);
-        debug_assert!(previous.is_none(), "{txn_id:?} finished twice in one batch");
+    pub fn is_pending(&self, txn_id: TxnId) -> bool {
+        self.current
+            .get(txn_id)
+            .is_some_and(|record| record.is_pending())
     }
 
-    /// Entries in the current generation.
+    /// What refunds may still take of the finished payment `txn_id`, to change it.
     #[inline]
-    pub fn current_count(&self) -> usize {
+    pub fn refundable_mut(&mut self, txn_id: TxnId) -> Option<&mut u64> {
+        match self.current.probe(txn_id) {
+            Probe::Found(index) => {
+                if self.current.record(index).is_pending() {
+                    return None;
+                }
+                Some(self.current.value_mut(index))
+            }
+            Probe::Vacant(_) => match self.previous.probe(txn_id) {
+                Probe::Found(index)
+                    if self.previous_finished > 0 && !self.previous.record(index).is_pending() =>
+                {
+                    Some(self.previous.value_mut(index))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Records in the current generation, pending ones included.
+    #[inline]
+    pub fn current_len(&self) -> usize {
         self.current.len()
     }
 
-    /// Entries in both generations.
-    pub fn count(&self) -> usize {
-        self.current.len() + self.previous.len()
+    /// Finished payments in both generations, given how many are pending.
+    pub fn finished_count(&self, pending_count: usize) -> usize {
+        self.current.len() - pending_count + self.previous_finished
     }
 
-    /// The cutover: drops the previous generation and starts a new current one in its
-    /// allocation. Costs a pass over the dropped table's control bytes (one byte a bucket).
-    pub fn advance(&mut self) {
+    /// The cutover: drops the previous generation, starts a new current one in its allocation
+    /// and carries the `pending` payments into it. Costs a lookup and a write per pending hold.
+    pub fn advance(&mut self, pending_count: usize, pending: impl Iterator<Item = TxnId>) {
         self.previous.clear();
         std::mem::swap(&mut self.current, &mut self.previous);
+        self.previous_finished = self.previous.len() - pending_count;
+        for txn_id in pending {
+            let record = self
+                .previous
+                .get(txn_id)
+                .expect("a pending payment is in the current generation");
+            debug_assert!(record.is_pending());
+            let Probe::Vacant(index) = self.current.probe(txn_id) else {
+                unreachable!("{txn_id:?} carried over twice");
+            };
+            self.current.write(index, &record);
+        }
     }
 
-    /// The allocated sizes of the two generations: constant for the ledger's life (in some
-    /// order, since a cutover swaps them).
+    /// The slot counts of the two generations: constant for the ledger's life.
     pub fn capacities(&self) -> (usize, usize) {
-        let (a, b) = (self.current.capacity(), self.previous.capacity());
-        (a.min(b), a.max(b))
+        (self.current.slot_count(), self.previous.slot_count())
     }
 }
 
@@ -140,33 +200,60 @@ fn fold_multiply(a: u64, b: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Account;
+    use crate::event::{Account, Kind, ParticipantId};
 
-    fn finished(outcome: Outcome) -> Finished {
-        Finished {
+    fn place(window: &mut Window, id: u128, outcome: Outcome) {
+        let Probe::Vacant(index) = window.probe_current(TxnId(id)) else {
+            panic!("{id} placed twice");
+        };
+        let record = Record {
+            txn_id: TxnId(id),
             fingerprint: 7,
-            refundable_fen: 0,
-            outcome,
+            value: 0,
+            outcome: Outcome::Forwarded,
             kind: Kind::AgreementDebit,
             institution: ParticipantId(1),
+        };
+        window.place(index, &record);
+        if outcome != Outcome::Forwarded {
+            window.finish(index, outcome, 0);
         }
     }
 
     #[test]
-    fn a_cutover_keeps_one_batch_back_and_drops_two() {
+    fn a_cutover_keeps_one_batch_back_drops_two_and_carries_the_pending() {
         let mut window = Window::with_capacity(8);
         let capacities = window.capacities();
-        window.record(TxnId(1), finished(Outcome::Approved));
-        window.advance();
-        window.record(TxnId(2), finished(Outcome::Declined));
-        assert_eq!(window.get(TxnId(1)).unwrap().outcome, Outcome::Approved);
-        assert_eq!(window.count(), 2);
-        assert_eq!(window.current_count(), 1);
-        window.advance();
-        assert_eq!(window.get(TxnId(1)), None);
-        assert_eq!(window.get(TxnId(2)).unwrap().outcome, Outcome::Declined);
-        window.get_mut(TxnId(2)).unwrap().refundable_fen = 5;
-        assert_eq!(window.get(TxnId(2)).unwrap().refundable_fen, 5);
+        place(&mut window, 1, Outcome::Approved);
+        place(&mut window, 3, Outcome::Forwarded);
+        assert!(window.is_pending(TxnId(3)));
+        assert_eq!(window.finished(TxnId(3)), None);
+        window.advance(1, [TxnId(3)].into_iter());
+        place(&mut window, 2, Outcome::Declined);
+        assert_eq!(
+            window.finished(TxnId(1)).unwrap().outcome,
+            Outcome::Approved
+        );
+        assert_eq!(window.finished_count(1), 2);
+        assert_eq!(window.current_len(), 2);
+        let Probe::Found(index) = window.probe_current(TxnId(3)) else {
+            panic!("the pending payment was not carried over");
+        };
+        window.finish(index, Outcome::Expired, 0);
+        window.advance(0, [].into_iter());
+        assert_eq!(window.finished(TxnId(1)), None);
+        assert_eq!(
+            window.finished(TxnId(2)).unwrap().outcome,
+            Outcome::Declined
+        );
+        assert_eq!(window.finished(TxnId(3)).unwrap().outcome, Outcome::Expired);
+        assert_eq!(window.finished_count(0), 2);
+        *window.refundable_mut(TxnId(2)).unwrap() = 5;
+        assert_eq!(window.finished(TxnId(2)).unwrap().value, 5);
+        assert_eq!(window.refundable_mut(TxnId(9)), None);
+        window.advance(0, [].into_iter());
+        assert_eq!(window.finished_count(0), 0);
+        assert_eq!(window.finished(TxnId(3)), None);
         assert_eq!(window.capacities(), capacities);
     }
 
