@@ -203,15 +203,17 @@ pub const BANK_TIMEOUT_MS_DEFAULT: u64 = 1_000;
 
 /// Pending holds the ledger keeps at once. In flight = rate × bank latency: 5 M payments/s ×
 /// 200 ms typical bank latency = 1 M; a stalled bank holds at most a timeout's worth of its
-/// share. 2^20 holds is about 80 MiB of slab (80 B a hold) plus ~40 MiB of index, allocated at
-/// start.
+/// share. 2^20 holds is a slab of about 80 MiB (80 B a hold), reserved at start and paged in as
+/// holds are placed; holds are found through their window record, so there is no separate
+/// index.
 pub const HOLDS_CAPACITY_DEFAULT: usize = 1 << 20;
 
 /// Finished payments one generation of the idempotency window holds: one clearing batch. A
 /// batch of one second at 4 M payments/s (the 10 M events/s goal is ~5 M payments and their
-/// replies) is 4 M; 2^22 = 4,194,304 covers it. Each generation is a hash table of 2^23 buckets
-/// of 48 B (about 400 MiB), two generations about 800 MiB, allocated at start. A node that cuts
-/// over less often must be started with a larger window, or it answers `LedgerFull`.
+/// replies) is 4 M; 2^22 = 4,194,304 covers it. Each generation is a table of
+/// [`WINDOW_SLOTS_PER_ENTRY`] slots per record (320 MiB, zeroed memory paged in as it fills; two
+/// generations 640 MiB). A node that cuts over less often must be started with a larger window,
+/// or it answers `LedgerFull`.
 pub const WINDOW_CAPACITY_DEFAULT: usize = 1 << 22;
 
 const _: () = assert!(BANK_TIMEOUT_MS_DEFAULT > 0);
