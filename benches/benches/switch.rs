@@ -13,7 +13,9 @@
 //! The events come from the load generator with faults off: payments of every kind from the
 //! generated 115-institution, 424-bank network, each followed by its bank's signed approval, and
 //! a cutover every 20,000 events, so the ledger places and posts a hold per payment and closes
-//! batches as it would in a run. Threads outnumber the dev box's 2 cores in `ring` and `channel`,
+//! batches as it would in a run. `cargo bench -p clearway-benches --bench switch -- interleaved
+//! [ROUNDS]` runs every case once per round instead and reports the two ratios within rounds.
+//! Threads outnumber the dev box's 2 cores in `ring` and `channel`,
 //! so they spin then yield, unpinned. Every case checks Σ positions = 0 and the count of approved
 //! payments before it counts.
 
@@ -32,7 +34,7 @@ use clearway_core::pipeline::{
 use clearway_core::ring::WaitStrategy;
 use clearway_core::stage::{Authorize, Ledger, LedgerConfig, LedgerStage, Route};
 use clearway_loadgen::{FaultRates, Institutions, WorkloadConfig};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 /// Events per timed iteration: 100,000 payments and their replies, with cutovers.
 const EVENT_COUNT_TARGET: usize = 200_000;
@@ -339,5 +341,72 @@ fn bench(criterion: &mut Criterion) {
     }
 }
 
+/// Every case once per round, all of them in every round, and the ratios the issue sets taken
+/// within each round: on a machine whose speed drifts between cases, ratios of the same round
+/// hold still where criterion's one-case-after-another medians do not.
+fn interleaved(rounds: usize) {
+    let workload = workload();
+    let events = workload.events.len() as f64;
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    for (name, mac) in [
+        ("switch_mac_none", MacMode::None),
+        ("switch_hmac", MacMode::Hmac),
+    ] {
+        let cases: [(&str, &dyn Fn() -> Duration); 6] = [
+            ("ring", &|| ring(&workload, mac)),
+            ("channel", &|| channel(&workload, mac)),
+            ("fused", &|| fused(&workload, mac)),
+            ("authorize_alone", &|| alone(&workload, mac, "authorize")),
+            ("route_alone", &|| alone(&workload, mac, "route")),
+            ("ledger_alone", &|| alone(&workload, mac, "ledger")),
+        ];
+        let mut rates: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
+        for _ in 0..rounds {
+            for (index, (_, case)) in cases.iter().enumerate() {
+                rates[index].push(events / case().as_secs_f64() / 1e6);
+            }
+        }
+        println!(
+            "{name}, interleaved, {rounds} rounds, {} events a case",
+            events as u64
+        );
+        for (index, (case, _)) in cases.iter().enumerate() {
+            println!(
+                "  {case:<16} {:>8.2} M events/s (median)",
+                median(rates[index].clone())
+            );
+        }
+        let ring_over_channel = (0..rounds).map(|round| rates[0][round] / rates[1][round]);
+        let ring_over_slowest = (0..rounds).map(|round| {
+            let slowest = rates[3..]
+                .iter()
+                .map(|rate| rate[round])
+                .fold(f64::MAX, f64::min);
+            rates[0][round] / slowest
+        });
+        println!(
+            "  ring / channel {:.2}, ring / slowest step alone {:.2} (medians of per-round ratios)",
+            median(ring_over_channel.collect()),
+            median(ring_over_slowest.collect())
+        );
+    }
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.iter().any(|argument| argument == "interleaved") {
+        let rounds = arguments
+            .iter()
+            .find_map(|argument| argument.parse().ok())
+            .unwrap_or(11);
+        interleaved(rounds);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -126,41 +126,33 @@ struct Shared {
 }
 
 impl Shared {
+    /// `handler` for `step`, timed.
+    fn timed<H>(&self, step: Step, handler: H) -> Timed<H> {
+        Timed::new(
+            step,
+            handler,
+            self.clock,
+            self.batch_size_max,
+            self.reports.clone(),
+        )
+    }
+
+    /// The handler of a stage running `steps`, built on its worker's thread.
     fn chain(&self, steps: &[Step]) -> StepChain {
-        let timed = |step, handler| {
-            Timed::new(
-                step,
-                handler,
-                self.clock,
-                self.batch_size_max,
-                self.reports.clone(),
-            )
-        };
         StepChain(
             steps
                 .iter()
                 .map(|&step| match step {
-                    Step::Authorize => StepHandler::Authorize(timed(
-                        step,
-                        Authorize::new(&self.network, self.args.mac),
-                    )),
-                    Step::Route => StepHandler::Route(Timed::new(
-                        step,
-                        Route::new(&self.network),
-                        self.clock,
-                        self.batch_size_max,
-                        self.reports.clone(),
-                    )),
+                    Step::Authorize => StepHandler::Authorize(
+                        self.timed(step, Authorize::new(&self.network, self.args.mac)),
+                    ),
+                    Step::Route => StepHandler::Route(self.timed(step, Route::new(&self.network))),
                     Step::Ledger => {
                         let sink = self.sink.lock().take().expect("one ledger per run");
                         let ledger = Ledger::new(&self.network, self.ledger_config);
-                        StepHandler::Ledger(Box::new(Timed::new(
-                            step,
-                            LedgerStage::new(ledger, sink),
-                            self.clock,
-                            self.batch_size_max,
-                            self.reports.clone(),
-                        )))
+                        StepHandler::Ledger(Box::new(
+                            self.timed(step, LedgerStage::new(ledger, sink)),
+                        ))
                     }
                     Step::Egress => StepHandler::Egress(Box::new(
                         self.egress.lock().take().expect("one egress per run"),
