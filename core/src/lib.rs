@@ -9,10 +9,14 @@
 //! | --- | --- |
 //! | [`ring`] | the runtime underneath: ring buffer, cursors, sequencers, barriers, wait strategies |
 //! | [`pipeline`] | topologies, handlers, the running pipeline, producers, the fused chain, counters |
+//! | [`event`] | the event a slot carries and the results stages write beside it; kinds, declines, outcomes |
+//! | [`network`] | participants and the BIN table: loaded from TOML, validated, or generated |
+//! | [`stage`] | authorize, route and the ledger, each a handler over the switch's slot |
+//! | [`reference_model`] | the same rules, single-threaded and obvious: what the stages are held to |
 //! | [`constants`] | every limit, with the reasoning behind its number |
 //!
-//! The payment stages (authorize, route, ledger), the journal, the wire protocol and the network
-//! node are built on these and arrive in `stage/`, `journal/`, `wire/` and `node/`.
+//! The journal, the wire protocol and the network node are built on these and arrive in
+//! `journal/`, `wire/` and `node/`. `docs/SWITCH.md` gives the stages' rules exactly.
 //!
 //! `docs/ARCHITECTURE.md` at the repository root has the glossary and the argument for why the
 //! ring's memory ordering is sound.

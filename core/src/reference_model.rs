@@ -5,7 +5,7 @@
 //! `BTreeMap` scanned in full for expiry on every event, the window a `Vec` of finished payments
 //! with the batch each was recorded in, and idempotency compares the fields themselves. It shares
 //! no code with the stages (it uses the event and network types, [`MacKey`] and
-//! [`Account`](crate::event::Account)'s format checks, and returns the ledger's plain data types
+//! [`Account`]'s format checks, and returns the ledger's plain data types
 //! [`Expiry`], [`BatchReport`] and [`StateHash`]).
 
 use std::collections::BTreeMap;
