@@ -271,8 +271,20 @@ fn channel(workload: &Workload, mac: MacMode) -> Duration {
     elapsed
 }
 
-/// One step alone over the events, on this thread: what the step costs without a pipeline.
+/// One step alone over the events, on a thread of its own as a pipeline's stages are: what the
+/// step costs without a pipeline. On the bench's main thread the ledger measured 2–2.5× slower
+/// than on a thread of its own, where a pipeline's stages run (not pinned down; the allocator's
+/// main arena, where its fresh tables come from there, is the suspect).
 fn alone(workload: &Workload, mac: MacMode, step: &str) -> Duration {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| alone_here(workload, mac, step))
+            .join()
+            .expect("no step panics")
+    })
+}
+
+fn alone_here(workload: &Workload, mac: MacMode, step: &str) -> Duration {
     let network = &workload.network;
     // Route and the ledger need the results the steps before them wrote; compute those untimed.
     let mut authorize = Authorize::new(network, mac);
