@@ -40,6 +40,9 @@ pub struct EgressReport {
     pub rejects_by_reason: [u64; DECLINE_COUNT],
     /// Payments answered with their original's outcome (`Exists`).
     pub exists: u64,
+    /// Payments refused with no reason, or answered with an outcome a payment cannot have: a
+    /// bug if ever above zero.
+    pub unexplained: u64,
     /// Payments forwarded to a bank.
     pub forwarded: u64,
     /// Bank replies that came after their payment expired.
@@ -65,6 +68,7 @@ impl Default for EgressReport {
             expired: 0,
             rejects_by_reason: [0; DECLINE_COUNT],
             exists: 0,
+            unexplained: 0,
             forwarded: 0,
             late_replies: 0,
             replies_rejected: 0,
@@ -151,12 +155,17 @@ impl Egress {
         self.answered_sent_ns.clear();
     }
 
-    fn reject(&mut self, decline: Option<Decline>) {
+    /// A payment the switch refused. The ledger answers a payment `Forwarded`, `Exists` or
+    /// `Rejected` with a reason; anything else is counted as refused (so the answers still add
+    /// up) and as unexplained, which fails the run's checks.
+    fn reject(&mut self, outcome: Outcome, decline: Option<Decline>) {
         self.report.rejected += 1;
-        // A payment is `Rejected` only with a reason; count a missing one under the ledger's
-        // capacity rather than lose it.
-        let decline = decline.unwrap_or(Decline::LedgerFull);
-        self.report.rejects_by_reason[decline.index()] += 1;
+        match (outcome, decline) {
+            (Outcome::Rejected, Some(decline)) => {
+                self.report.rejects_by_reason[decline.index()] += 1
+            }
+            _ => self.report.unexplained += 1,
+        }
     }
 }
 
@@ -192,7 +201,7 @@ impl Handler<Event, Results> for Egress {
                     self.answer(input.sent_ns);
                 }
                 _ => {
-                    self.reject(output.decline);
+                    self.reject(output.outcome, output.decline);
                     self.answer(input.sent_ns);
                 }
             }

@@ -198,7 +198,7 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     let (reports, inbox) = unbounded();
     // Egress never waits on either queue: every forwarded payment holds a ledger hold, and
     // outstanding expiries are at most the holds plus the events in flight between the ledger
-    // and egress (a ring's worth).
+    // and egress (a ring's worth; twice that is allocated, for margin).
     let (to_banks, from_egress) = rtrb::RingBuffer::new(ledger_config.holds_capacity);
     let (expiries_in, expiries_out) =
         rtrb::RingBuffer::new(ledger_config.holds_capacity + config.ring_capacity * 2);
@@ -561,6 +561,9 @@ fn summarise(
     if egress.exists > 0 {
         rejects_by_reason.insert("Exists".to_string(), egress.exists);
     }
+    if egress.unexplained > 0 {
+        rejects_by_reason.insert("Unexplained".to_string(), egress.unexplained);
+    }
     let stages = collected
         .stages
         .iter()
@@ -583,6 +586,10 @@ fn summarise(
     });
     let mut checks = BTreeMap::new();
     checks.insert("outcomes_add_up".to_string(), payments.add_up());
+    checks.insert(
+        "every_refusal_has_a_reason".to_string(),
+        egress.unexplained == 0,
+    );
     checks.insert("positions_sum_zero".to_string(), ledger.positions_sum == 0);
     checks.insert(
         "every_payment_answered".to_string(),
