@@ -10,8 +10,10 @@
 //! | `config.rs` | [`Network::from_toml`] and [`Network::load`]: the network file, refusals by line |
 //! | `validate.rs` | [`Network::validate`]: the rules every network follows; [`ConfigError`] |
 //! | `generate.rs` | [`Network::generated`]: the default network, NetsUnion's shape at the end of 2018 |
+//! | `fingerprint.rs` | [`Network::fingerprint`]: SHA-256 of everything in the network, to refuse state made with another |
 
 mod config;
+mod fingerprint;
 mod generate;
 mod participant;
 mod validate;
