@@ -10,11 +10,13 @@
 //! | `route.rs` | [`Route`]: participant status, BIN lookup, link choice, control events |
 //! | `bin_table.rs` | [`BinTable`]: longest-prefix match over the BIN table |
 //! | `ledger.rs` | [`Ledger`]: idempotency, liquidity, holds, posting, expiry, clearing |
+//! | `state.rs` | [`StateWriter`], [`StateReader`], [`StateError`]: the saved-state byte format |
 
 mod authorize;
 mod bin_table;
 mod ledger;
 mod route;
+mod state;
 
 pub use authorize::Authorize;
 pub use bin_table::BinTable;
@@ -23,3 +25,4 @@ pub use ledger::{
     LedgerSummary, StateHash, TableCapacities,
 };
 pub use route::Route;
+pub use state::{StateError, StateReader, StateWriter};
