@@ -187,6 +187,17 @@ impl BinTable {
         self.nodes.len() - self.free.len()
     }
 
+    /// Every prefix in the table and its bank, in increasing byte order of the prefix (a prefix
+    /// before the longer ones under it): a depth-first walk of the trie, digits in order.
+    /// Control plane: allocates each prefix's string.
+    pub fn prefixes(&self) -> Prefixes<'_> {
+        Prefixes {
+            table: self,
+            stack: vec![(ROOT, 0, 0)],
+            digits: [0; BIN_PREFIX_LENGTH_MAX],
+        }
+    }
+
     /// A fresh node: a pruned one if any, else a new one at the end.
     fn allocate(&mut self) -> u32 {
         match self.free.pop() {
@@ -201,6 +212,43 @@ impl BinTable {
                 index
             }
         }
+    }
+}
+
+/// The prefixes of a [`BinTable`] in increasing order: [`BinTable::prefixes`].
+pub struct Prefixes<'a> {
+    table: &'a BinTable,
+    /// Nodes still to visit, the next on top: (index, depth, the digit that leads to it).
+    /// At most ten children per level of a walk at most [`BIN_PREFIX_LENGTH_MAX`] deep.
+    stack: Vec<(u32, usize, u8)>,
+    /// The digits of the path to the node being visited: `digits[..depth]`.
+    digits: [u8; BIN_PREFIX_LENGTH_MAX],
+}
+
+impl Iterator for Prefixes<'_> {
+    type Item = BinPrefix;
+
+    fn next(&mut self) -> Option<BinPrefix> {
+        while let Some((index, depth, digit)) = self.stack.pop() {
+            if depth > 0 {
+                // Visited since this node's parent: only its earlier siblings and their
+                // subtrees, which wrote digits from `depth - 1` on, so `digits[..depth - 1]`
+                // still spells the parent's path.
+                self.digits[depth - 1] = digit;
+            }
+            let node = &self.table.nodes[index as usize];
+            for digit in (0..DIGIT_COUNT).rev() {
+                let child = node.children[digit];
+                if child != NO_CHILD && depth < BIN_PREFIX_LENGTH_MAX {
+                    self.stack.push((child, depth + 1, b'0' + digit as u8));
+                }
+            }
+            if let Some(bank) = node.bank {
+                let prefix = String::from_utf8_lossy(&self.digits[..depth]).into_owned();
+                return Some(BinPrefix { prefix, bank });
+            }
+        }
+        None
     }
 }
 
@@ -304,6 +352,35 @@ mod tests {
         assert_eq!(table.nodes.len(), capacity);
         assert_eq!(table.lookup(b"6222029901112233"), Some(ParticipantId(106)));
         assert_eq!(table.lookup(b"6222020000000000"), None);
+    }
+
+    #[test]
+    fn prefixes_walk_in_increasing_order_after_changes() {
+        let mut table = table();
+        table.insert(b"0000001", ParticipantId(107));
+        assert!(table.remove(b"62220299"));
+        let listed: Vec<(String, u16)> = table
+            .prefixes()
+            .map(|row| (row.prefix, row.bank.0))
+            .collect();
+        let expected = [
+            ("0000001", 107),
+            ("621700", 104),
+            ("622202", 101),
+            ("6222029901", 103),
+            ("955880", 105),
+        ];
+        let expected: Vec<(String, u16)> = expected
+            .iter()
+            .map(|(prefix, bank)| (prefix.to_string(), *bank))
+            .collect();
+        assert_eq!(listed, expected);
+        assert_eq!(listed.len(), table.len());
+        // Rebuilt from its own listing, a table answers the same.
+        let rows: Vec<BinPrefix> = table.prefixes().collect();
+        let rebuilt = BinTable::new(&rows);
+        assert_eq!(rebuilt.prefixes().collect::<Vec<_>>(), rows);
+        assert_eq!(BinTable::new(&[]).prefixes().count(), 0);
     }
 
     #[test]

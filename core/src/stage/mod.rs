@@ -19,7 +19,7 @@ mod route;
 mod state;
 
 pub use authorize::Authorize;
-pub use bin_table::BinTable;
+pub use bin_table::{BinTable, Prefixes};
 pub use ledger::{
     BatchReport, BatchRow, Direction, Expiry, Ledger, LedgerConfig, LedgerSink, LedgerStage,
     LedgerSummary, StateHash, TableCapacities,
