@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | `authorize.rs` | [`Authorize`]: MAC, sender, kind, amount, account checks |
 //! | `route.rs` | [`Route`]: participant status, BIN lookup, link choice, control events |
+//! | `route/save.rs` | [`Route::save`], [`Route::restore`]: route's state for a snapshot |
 //! | `bin_table.rs` | [`BinTable`]: longest-prefix match over the BIN table |
 //! | `ledger.rs` | [`Ledger`]: idempotency, liquidity, holds, posting, expiry, clearing |
 //! | `state.rs` | [`StateWriter`], [`StateReader`], [`StateError`]: the saved-state byte format |

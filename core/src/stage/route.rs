@@ -15,6 +15,8 @@ use crate::pipeline::{Handler, StageFault};
 
 use super::BinTable;
 
+mod save;
+
 /// In a link status event's `code`: the bits that hold the link's index.
 const LINK_INDEX_MASK: u8 = !LINK_UP;
 
@@ -75,6 +77,8 @@ pub struct Route {
     /// By participant index, `0..=PARTICIPANT_ID_MAX`.
     participants: Box<[ParticipantState]>,
     bins: BinTable,
+    /// The [`Network::fingerprint`] of the network it was built for: what saved state names.
+    network_fingerprint: [u8; 32],
 }
 
 impl Route {
@@ -121,6 +125,7 @@ impl Route {
         Route {
             participants,
             bins: BinTable::new(&network.bins),
+            network_fingerprint: network.fingerprint(),
         }
     }
 
@@ -167,6 +172,11 @@ impl Route {
     /// The BIN table as route holds it now.
     pub fn bins(&self) -> &BinTable {
         &self.bins
+    }
+
+    /// The [`Network::fingerprint`] of the network it was built for.
+    pub fn network_fingerprint(&self) -> [u8; 32] {
+        self.network_fingerprint
     }
 
     /// Whether `id` is a participant (not the operator) and a bank.
