@@ -12,6 +12,7 @@
 //! | `ledger/table.rs` | one window generation: pending and finished payments by `txn_id` |
 //! | `ledger/clearing.rs` | [`BatchReport`], [`BatchRow`], [`Direction`] |
 //! | `ledger/state_hash.rs` | [`StateHash`] |
+//! | `ledger/save.rs` | [`Ledger::save`], [`Ledger::restore`]: the ledger's state for a snapshot |
 //!
 //! # Memory
 //!
@@ -36,6 +37,7 @@
 
 mod clearing;
 mod holds;
+mod save;
 mod state_hash;
 mod table;
 mod window;
@@ -166,6 +168,8 @@ pub struct Ledger {
     names: Box<[String]>,
     holds: Holds,
     window: Window,
+    /// The [`Network::fingerprint`] of the network it was built for: what saved state names.
+    network_fingerprint: [u8; 32],
 }
 
 impl Ledger {
@@ -195,6 +199,7 @@ impl Ledger {
             names,
             holds: Holds::with_capacity(config.holds_capacity),
             window: Window::with_capacity(config.window_capacity),
+            network_fingerprint: network.fingerprint(),
         }
     }
 
@@ -518,6 +523,11 @@ impl Ledger {
     /// The configuration it was built with.
     pub fn config(&self) -> LedgerConfig {
         self.config
+    }
+
+    /// The [`Network::fingerprint`] of the network it was built for.
+    pub fn network_fingerprint(&self) -> [u8; 32] {
+        self.network_fingerprint
     }
 
     /// The allocated sizes of the tables.

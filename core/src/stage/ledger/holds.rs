@@ -179,15 +179,26 @@ impl Holds {
 
     /// Every pending hold, in placement order.
     pub fn iter(&self) -> impl Iterator<Item = &Hold> + '_ {
+        self.iter_with_positions().map(|(_, hold)| hold)
+    }
+
+    /// Every pending hold and its slab position, in placement order.
+    pub fn iter_with_positions(&self) -> impl Iterator<Item = (u32, &Hold)> + '_ {
         let mut position = self.oldest;
         std::iter::from_fn(move || {
             if position == NIL {
                 return None;
             }
+            let at = position;
             let entry = &self.entries[position as usize];
             position = entry.newer;
-            Some(&entry.hold)
+            Some((at, &entry.hold))
         })
+    }
+
+    /// Slab entries ever used, pending or freed: every position is below this.
+    pub fn slab_len(&self) -> usize {
+        self.entries.len()
     }
 
     /// The most holds pending at once and the slab's allocated size: constant for the ledger's

@@ -149,6 +149,46 @@ impl Window {
         }
     }
 
+    /// Every record of the current generation, pending and finished, in the order they were
+    /// placed (a snapshot's read: the live slots only).
+    pub fn current_records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.current.records()
+    }
+
+    /// The finished records of the previous generation, in the order they were placed; the
+    /// stale copies of payments carried over at the cutover, which no read sees, are left out.
+    pub fn previous_records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.previous
+            .records()
+            .filter(|record| !record.is_pending())
+    }
+
+    /// Finished records in the previous generation.
+    pub fn previous_finished_count(&self) -> usize {
+        self.previous_finished
+    }
+
+    /// Places `record` in the current generation (a restore): false, and nothing placed, if its
+    /// id is there already or the generation holds the most records its table takes.
+    pub fn restore_current(&mut self, record: &Record) -> bool {
+        self.current.insert(record)
+    }
+
+    /// Places the finished `record` in the previous generation (a restore): false, and nothing
+    /// placed, if its id is in either generation already or the table holds the most records it
+    /// takes.
+    pub fn restore_previous(&mut self, record: &Record) -> bool {
+        debug_assert!(!record.is_pending());
+        if let Probe::Found(_) = self.current.probe(record.txn_id) {
+            return false;
+        }
+        let placed = self.previous.insert(record);
+        if placed {
+            self.previous_finished += 1;
+        }
+        placed
+    }
+
     /// The slot counts of the two generations: constant for the ledger's life.
     pub fn capacities(&self) -> (usize, usize) {
         (self.current.slot_count(), self.previous.slot_count())
