@@ -12,12 +12,14 @@
 //! | `bin_table.rs` | [`BinTable`]: longest-prefix match over the BIN table |
 //! | `ledger.rs` | [`Ledger`]: idempotency, liquidity, holds, posting, expiry, clearing |
 //! | `state.rs` | [`StateWriter`], [`StateReader`], [`StateError`]: the saved-state byte format |
+//! | `switch_state.rs` | [`save_switch`], [`restore_switch`]: route's and the ledger's state for a snapshot |
 
 mod authorize;
 mod bin_table;
 mod ledger;
 mod route;
 mod state;
+mod switch_state;
 
 pub use authorize::Authorize;
 pub use bin_table::{BinTable, Prefixes};
@@ -27,3 +29,4 @@ pub use ledger::{
 };
 pub use route::Route;
 pub use state::{StateError, StateReader, StateWriter};
+pub use switch_state::{restore_switch, save_switch, SWITCH_STATE_VERSION};
