@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod switch_events;
+pub mod switch_stages;
 
 use clearway_core::pipeline::{Handler, Handlers, InputHandler, StageFault, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
