@@ -25,6 +25,8 @@ pub mod constants;
 #[cfg(not(loom))]
 pub mod event;
 #[cfg(not(loom))]
+pub mod journal;
+#[cfg(not(loom))]
 pub mod network;
 #[cfg(not(loom))]
 pub mod pipeline;
