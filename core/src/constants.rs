@@ -227,3 +227,48 @@ const _: () = assert!(HOLDS_CAPACITY_DEFAULT <= WINDOW_CAPACITY_DEFAULT);
 pub const WINDOW_SLOTS_PER_ENTRY: usize = 2;
 
 const _: () = assert!(WINDOW_SLOTS_PER_ENTRY >= 2);
+
+// ---- Journal ----
+
+/// The bytes one journaled event takes on disk: a 16-byte record header (payload length,
+/// sequence, CRC-32C) and the event's 112-byte payload. 128 bytes divide a 4 KiB page exactly
+/// (32 records a page), and since only events are journaled every record is this size, so a
+/// segment's record k starts at byte k × 128.
+pub const JOURNAL_RECORD_SIZE_BYTES: usize = 128;
+
+/// A journal segment's size when a configuration does not say: 64 MiB, pre-allocated when the
+/// segment is created. It holds 64 MiB / 128 B = 524,288 records, about 2.9 s of the default
+/// run's 180,000 events a second, so rotation (a sync, a file creation and a directory sync) is
+/// rare next to group commits, and recovering a journal of a few minutes reads tens of files,
+/// not thousands. Recovery reads one segment at a time, so it also bounds recovery's memory.
+pub const SEGMENT_SIZE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+
+/// The smallest segment a configuration may ask for: one record. Tests use segments of a few
+/// records to exercise rotation; anything smaller could never hold an event.
+pub const SEGMENT_SIZE_BYTES_MIN: u64 = JOURNAL_RECORD_SIZE_BYTES as u64;
+
+/// The largest segment a configuration may ask for: 1 GiB, 8,388,608 records, ~47 s at 180,000
+/// events a second. Recovery holds one whole segment in memory while it scans it, so a typo in
+/// a configuration must not be able to ask for more than a machine gives one process easily.
+pub const SEGMENT_SIZE_BYTES_MAX: u64 = 1024 * 1024 * 1024;
+
+/// The journal writer's buffer when a configuration does not say: a full ring of the switch's run
+/// (`RUN_RING_CAPACITY`, 16,384 slots) of 128-byte records, 16,384 × 128 B = 2 MiB. The journal
+/// stage commits at most one ring's worth of events at a time, so a group commit is one write and
+/// one sync, and the buffer never fills between commits.
+pub const WRITE_BUFFER_BYTES_DEFAULT: usize = 16_384 * JOURNAL_RECORD_SIZE_BYTES;
+
+/// The largest writer buffer a configuration may ask for: 256 MiB, two million records, 128
+/// times the default. The buffer is allocated once at start; beyond this a typo would take the
+/// machine's memory for no gain, since a buffer larger than a group of events is never used.
+pub const WRITE_BUFFER_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+const _: () = assert!(JOURNAL_RECORD_SIZE_BYTES.is_power_of_two());
+const _: () = assert!(4_096 % JOURNAL_RECORD_SIZE_BYTES == 0);
+const _: () = assert!(SEGMENT_SIZE_BYTES_MIN <= SEGMENT_SIZE_BYTES_DEFAULT);
+const _: () = assert!(SEGMENT_SIZE_BYTES_DEFAULT <= SEGMENT_SIZE_BYTES_MAX);
+const _: () = assert!(SEGMENT_SIZE_BYTES_DEFAULT % JOURNAL_RECORD_SIZE_BYTES as u64 == 0);
+const _: () = assert!(SEGMENT_SIZE_BYTES_DEFAULT >= WRITE_BUFFER_BYTES_DEFAULT as u64);
+const _: () = assert!(JOURNAL_RECORD_SIZE_BYTES <= WRITE_BUFFER_BYTES_DEFAULT);
+const _: () = assert!(WRITE_BUFFER_BYTES_DEFAULT <= WRITE_BUFFER_BYTES_MAX);
+const _: () = assert!(WRITE_BUFFER_BYTES_DEFAULT % JOURNAL_RECORD_SIZE_BYTES == 0);

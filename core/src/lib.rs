@@ -13,10 +13,11 @@
 //! | [`network`] | participants and the BIN table: loaded from TOML, validated, or generated |
 //! | [`stage`] | authorize, route and the ledger, each a handler over the switch's slot |
 //! | [`reference_model`] | the same rules, single-threaded and obvious: what the stages are held to |
+//! | [`journal`] | the on-disk journal: records, segments, the group-committing writer, recovery's scan, snapshot files |
 //! | [`constants`] | every limit, with the reasoning behind its number |
 //!
-//! The journal, the wire protocol and the network node are built on these and arrive in
-//! `journal/`, `wire/` and `node/`. `docs/SWITCH.md` gives the stages' rules exactly.
+//! The wire protocol and the network node are built on these and arrive in `wire/` and `node/`.
+//! `docs/SWITCH.md` gives the stages' rules exactly.
 //!
 //! `docs/ARCHITECTURE.md` at the repository root has the glossary and the argument for why the
 //! ring's memory ordering is sound.
@@ -24,6 +25,8 @@
 pub mod constants;
 #[cfg(not(loom))]
 pub mod event;
+#[cfg(not(loom))]
+pub mod journal;
 #[cfg(not(loom))]
 pub mod network;
 #[cfg(not(loom))]

@@ -12,7 +12,8 @@
 //! | [`run_state`] | [`RunState`]: halting and draining |
 //!
 //! Every `unsafe` in the crate is here or in the consumer and producer loops of
-//! [`pipeline`](crate::pipeline), which rely on the protocol these types implement.
+//! [`pipeline`](crate::pipeline), which rely on the protocol these types implement; the one
+//! other is the journal's call of `posix_fallocate` (`journal/storage/file.rs`).
 
 pub mod barrier;
 pub mod ring_buffer;
