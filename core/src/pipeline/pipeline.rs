@@ -169,7 +169,7 @@ where
                     ),
                     cursor: Arc::clone(cursor),
                     counters: Arc::clone(&counters),
-                    batch_size_max: config.batch_size_max as u64,
+                    batch_size_max: stage.batch_size_max_in(config) as u64,
                     run_state: Arc::clone(&pipeline.run_state),
                     failures: Arc::clone(&pipeline.failures),
                     started: Some(started.clone()),

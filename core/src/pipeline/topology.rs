@@ -96,6 +96,11 @@ pub struct StageConfig {
     /// How the stage's workers wait for their upstreams.
     #[serde(default)]
     pub wait: WaitStrategy,
+    /// Events one of its workers takes from its barrier at once, instead of the topology's
+    /// `batch_size_max`: a journal makes one write and one sync per batch, so it takes as much as
+    /// it can (up to the ring), while the stages beside it keep batches short for latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size_max: Option<usize>,
 }
 
 fn workers_default() -> usize {
@@ -119,6 +124,7 @@ impl StageConfig {
             workers: 1,
             cores: Vec::new(),
             wait: WaitStrategy::default(),
+            batch_size_max: None,
         }
     }
 
@@ -138,6 +144,17 @@ impl StageConfig {
     pub fn cores(mut self, cores: impl IntoIterator<Item = usize>) -> Self {
         self.cores = cores.into_iter().collect();
         self
+    }
+
+    /// Takes up to `batch_size_max` events at once, whatever the topology's limit.
+    pub fn batch_size_max(mut self, batch_size_max: usize) -> Self {
+        self.batch_size_max = Some(batch_size_max);
+        self
+    }
+
+    /// The most events one of its workers takes at once under `config`.
+    pub fn batch_size_max_in(&self, config: &TopologyConfig) -> usize {
+        self.batch_size_max.unwrap_or(config.batch_size_max)
     }
 
     /// Pins the stage's one worker to `core`.
@@ -288,7 +305,12 @@ impl TopologyConfig {
         if !capacity.is_power_of_two() || capacity > RING_CAPACITY_MAX {
             return Err(TopologyError::RingCapacity { capacity });
         }
-        if self.batch_size_max == 0 {
+        if self.batch_size_max == 0
+            || self
+                .stages
+                .iter()
+                .any(|stage| stage.batch_size_max == Some(0))
+        {
             return Err(TopologyError::BatchSizeZero);
         }
         if self.stages.is_empty() {
@@ -795,9 +817,13 @@ impl fmt::Display for Topology {
                 Mode::Pipelined => stage.wait.name(),
                 Mode::Fused => "-",
             };
+            let batches = match stage.batch_size_max {
+                Some(batch_size_max) => format!("; batches of up to {batch_size_max}"),
+                None => String::new(),
+            };
             writeln!(
                 formatter,
-                "  {:<12} {:<24} {:<9} {:<12} {}",
+                "  {:<12} {:<24} {:<9} {:<12} {}{batches}",
                 stage.name, after, workers, cores, wait
             )?;
         }
@@ -876,6 +902,11 @@ mod tests {
             ),
             (
                 chain().batch_size_max(0),
+                TopologyError::BatchSizeZero,
+                "at least 1",
+            ),
+            (
+                TopologyConfig::new().stage(StageConfig::new("a").batch_size_max(0)),
                 TopologyError::BatchSizeZero,
                 "at least 1",
             ),
