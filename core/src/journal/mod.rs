@@ -15,9 +15,12 @@
 //! | `scan.rs` | [`scan`] for recovery: [`TornTail`], [`Corruption`], [`Resume`]; [`read_events`] |
 //! | `snapshot_file.rs` | atomic snapshot files: [`write_snapshot`], [`read_snapshot`] |
 //! | `storage.rs` | [`Storage`], the directory as a trait; [`FileStorage`], [`SimulatedStorage`] |
+//! | `recovery.rs` | [`recover`] and [`rebuild`]: the switch's state from snapshot and journal |
 //! | `error.rs` | [`JournalError`]: every failure, naming file, offset and cause |
 //!
 //! # Recovery, in order
+//!
+//! [`recover`] does these steps for a node about to start:
 //!
 //! 1. [`newest_valid_snapshot`] gives the state to start from and its `sequence_next`;
 //!    [`remove_stale_temporaries`] clears what a crash mid-snapshot left.
@@ -30,6 +33,7 @@
 mod error;
 mod payload;
 pub mod record;
+mod recovery;
 mod scan;
 mod segment;
 mod snapshot_file;
@@ -39,6 +43,10 @@ mod writer;
 pub use error::{JournalError, Operation, StorageFailure};
 pub use payload::{decode_event, encode_event, PayloadError, EVENT_PAYLOAD_SIZE};
 pub use record::{Decoded, RECORD_HEADER_SIZE, RECORD_SIZE};
+pub use recovery::{
+    rebuild, recover, restore, Rebuilt, Recovery, RecoveryError, ReplayFrom, ReplayObserver,
+    SnapshotUsed,
+};
 pub use scan::{
     read_events, repair_torn_tail, scan, truncate_at, Corruption, CorruptionReason, JournalScan,
     ReadEventsError, Resume, SegmentScan, TornTail,

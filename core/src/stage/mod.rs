@@ -29,4 +29,4 @@ pub use ledger::{
 };
 pub use route::Route;
 pub use state::{StateError, StateReader, StateWriter};
-pub use switch_state::{restore_switch, save_switch, SWITCH_STATE_VERSION};
+pub use switch_state::{restore_switch, save_switch, switch_payload, SWITCH_STATE_VERSION};

@@ -32,11 +32,27 @@ pub fn save_switch(route: &Route, ledger: &Ledger) -> Vec<u8> {
         ledger.network_fingerprint(),
         "route and the ledger were built for different networks"
     );
+    let mut route_state = StateWriter::new();
+    route.save(&mut route_state);
+    let mut ledger_state = StateWriter::new();
+    ledger.save(&mut ledger_state);
+    switch_payload(
+        &route.network_fingerprint(),
+        &route_state.into_bytes(),
+        &ledger_state.into_bytes(),
+    )
+}
+
+/// The same bytes as [`save_switch`], from route's and the ledger's states saved apart: in a
+/// pipelined node each stage saves its own on its own thread, at the same sequence, and a writer
+/// joins them. `fingerprint` is the network's both were built for.
+pub fn switch_payload(fingerprint: &[u8; 32], route_state: &[u8], ledger_state: &[u8]) -> Vec<u8> {
     let mut out = StateWriter::new();
+    out.reserve(1 + fingerprint.len() + route_state.len() + ledger_state.len());
     out.write_u8(SWITCH_STATE_VERSION);
-    out.write_array(&route.network_fingerprint());
-    route.save(&mut out);
-    ledger.save(&mut out);
+    out.write_array(fingerprint);
+    out.write_array(route_state);
+    out.write_array(ledger_state);
     out.into_bytes()
 }
 

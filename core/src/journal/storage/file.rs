@@ -11,6 +11,9 @@ use super::{check_name, disk_full, Storage, StorageFile};
 #[derive(Debug)]
 pub struct FileStorage {
     directory: PathBuf,
+    /// Whether new files get their blocks reserved at creation (`posix_fallocate`) or are only
+    /// sized (`set_len`: sparse, blocks allocated as written, each sync then updates metadata).
+    preallocate: bool,
 }
 
 impl FileStorage {
@@ -18,7 +21,17 @@ impl FileStorage {
     pub fn open(directory: impl AsRef<Path>) -> io::Result<FileStorage> {
         let directory = directory.as_ref().to_path_buf();
         std::fs::create_dir_all(&directory)?;
-        Ok(FileStorage { directory })
+        Ok(FileStorage {
+            directory,
+            preallocate: true,
+        })
+    }
+
+    /// The same storage, creating files sparse instead of pre-allocated: they still read as
+    /// zeros past what is written, but a full disk shows only when a write needs a block.
+    pub fn without_preallocation(mut self) -> FileStorage {
+        self.preallocate = false;
+        self
     }
 
     /// The directory.
@@ -53,7 +66,12 @@ impl Storage for FileStorage {
             .write(true)
             .create_new(true)
             .open(&path)?;
-        if let Err(error) = preallocate(&file, name, size_bytes) {
+        let sized = if self.preallocate {
+            preallocate(&file, name, size_bytes)
+        } else {
+            file.set_len(size_bytes)
+        };
+        if let Err(error) = sized {
             // Leave no half-made file behind for a scan to puzzle over; the error is what counts.
             let _ = std::fs::remove_file(&path);
             return Err(error);
