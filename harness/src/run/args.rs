@@ -66,6 +66,36 @@ pub struct RunArgs {
     /// Also write the summary as JSON (docs/OUTPUT.md) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Folder of the durable journal and snapshots (docs/DURABILITY.md). The journal stage writes
+    /// every input event there, beside authorize, and nothing is answered before it is on disk.
+    /// If the folder already holds a journal, the run first recovers the ledger from it (the
+    /// newest valid snapshot, then the journal after it) and continues from there.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `fsync`: each group of journal writes is made durable with one fdatasync before anything
+    /// in it is answered; `none`: written, never synced (the page cache decides). Needs
+    /// `--data-dir`; `fsync` is the default with one.
+    #[arg(long, value_enum)]
+    pub durability: Option<DurabilityArg>,
+    /// Size of each journal segment file, in MiB; a new segment starts when the next record does
+    /// not fit.
+    #[arg(long, default_value_t = crate::constants::SEGMENT_SIZE_MIB_DEFAULT)]
+    pub segment_size_mib: u64,
+    /// Do not pre-allocate segment files (they then grow as written, and each sync also updates
+    /// the file's size).
+    #[arg(long)]
+    pub no_preallocate: bool,
+    /// Take a snapshot at the first cutover after this many events since the last one (0:
+    /// never). Recovery replays at most about this many events.
+    #[arg(long, default_value_t = crate::constants::SNAPSHOT_EVERY_EVENTS_DEFAULT)]
+    pub snapshot_every: u64,
+    /// If recovery finds a corrupt journal record (not a torn last one), cut the journal there
+    /// instead of refusing to start, discarding that record and everything after it.
+    #[arg(long)]
+    pub truncate_corrupt: bool,
+    /// Append `txn_id,outcome` to this file for every payment, once answered.
+    #[arg(long)]
+    pub ack_log: Option<PathBuf>,
     /// Skip re-running the recorded input through a fresh single-threaded switch after the run
     /// (saves the time and memory of the recording; the summary then says the check was skipped).
     #[arg(long)]
@@ -110,6 +140,15 @@ impl Transport {
             Transport::Channel => "channel",
         }
     }
+}
+
+/// How the journal makes its writes durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DurabilityArg {
+    /// Written to the segment files, never synced.
+    None,
+    /// One fdatasync per group commit, before anything in the group is answered.
+    Fsync,
 }
 
 /// The arrival process.

@@ -8,19 +8,23 @@ use std::time::Instant;
 #[derive(Clone, Copy, Debug)]
 pub struct RunClock {
     epoch: Instant,
+    /// Added to every reading: a run that continues a recovered ledger starts its clock where
+    /// the ledger's event time stopped, so event time never goes backwards across a restart.
+    offset_ns: u64,
 }
 
 impl RunClock {
-    /// A clock whose zero is now.
-    pub fn start() -> RunClock {
+    /// A clock that reads `offset_ns` now: 0 for a fresh run.
+    pub fn start_at(offset_ns: u64) -> RunClock {
         RunClock {
             epoch: Instant::now(),
+            offset_ns,
         }
     }
 
     /// Nanoseconds since the zero.
     #[inline]
     pub fn now_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        self.offset_ns + self.epoch.elapsed().as_nanos() as u64
     }
 }

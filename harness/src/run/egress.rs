@@ -8,6 +8,7 @@ use clearway_core::event::{Decline, Event, Outcome, ParticipantId, Results, TxnI
 use clearway_core::pipeline::{Handler, StageFault};
 use clearway_core::stage::Expiry;
 
+use super::ack_log::AckLog;
 use super::clock::RunClock;
 use super::latency::Latencies;
 use super::report::{Reports, ThreadReport};
@@ -40,6 +41,9 @@ pub struct EgressReport {
     pub rejects_by_reason: [u64; DECLINE_COUNT],
     /// Payments answered with their original's outcome (`Exists`).
     pub exists: u64,
+    /// Payments submitted before a restart whose holds expired in this run: answered, but not
+    /// among this run's submissions, so counted apart.
+    pub carried_over_expired: u64,
     /// Payments refused with no reason, or answered with an outcome a payment cannot have: a
     /// bug if ever above zero.
     pub unexplained: u64,
@@ -68,6 +72,7 @@ impl Default for EgressReport {
             expired: 0,
             rejects_by_reason: [0; DECLINE_COUNT],
             exists: 0,
+            carried_over_expired: 0,
             unexplained: 0,
             forwarded: 0,
             late_replies: 0,
@@ -100,6 +105,10 @@ pub struct Egress {
     /// Payments answered so far, published at the end of each batch for the producer's drain.
     answered: Arc<AtomicU64>,
     reports: Reports,
+    /// Where each answer is logged once given, when the run keeps an ack log.
+    ack_log: Option<AckLog>,
+    /// Transaction ids whose sequence part is below this were sent before a restart.
+    carried_below: u128,
 }
 
 impl Egress {
@@ -120,28 +129,61 @@ impl Egress {
             report: EgressReport::default(),
             answered,
             reports,
+            ack_log: None,
+            carried_below: 0,
         }
+    }
+
+    /// Counts expiries of payments whose id sequence is below `offset` (sent by an earlier start
+    /// of a durable run) apart from this run's.
+    pub fn carried_below(mut self, offset: u128) -> Egress {
+        self.carried_below = offset;
+        self
+    }
+
+    /// Logs every answer to `ack_log` as well.
+    pub fn with_ack_log(mut self, ack_log: AckLog) -> Egress {
+        self.ack_log = Some(ack_log);
+        self
     }
 
     #[inline]
-    fn answer(&mut self, sent_ns: u64) {
+    fn answer(&mut self, sent_ns: u64, txn_id: TxnId, outcome: &str) -> Result<(), StageFault> {
         if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
-            self.flush();
+            self.flush()?;
         }
         self.answered_sent_ns.push(sent_ns);
+        if let Some(ack_log) = &mut self.ack_log {
+            ack_log.record(txn_id, outcome).map_err(StageFault::new)?;
+        }
+        Ok(())
     }
 
-    fn flush(&mut self) {
+    fn flush(&mut self) -> Result<(), StageFault> {
         while let Ok(expiry) = self.expiries.pop() {
-            self.report.expired += 1;
-            if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
-                self.record_answers();
+            if expiry.txn_id.sequence() < self.carried_below {
+                // Its send time is on an earlier start's clock: no latency to record.
+                self.report.carried_over_expired += 1;
+            } else {
+                self.report.expired += 1;
+                if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
+                    self.record_answers();
+                }
+                self.answered_sent_ns.push(expiry.sent_ns);
             }
-            self.answered_sent_ns.push(expiry.sent_ns);
+            if let Some(ack_log) = &mut self.ack_log {
+                ack_log
+                    .record(expiry.txn_id, Outcome::Expired.name())
+                    .map_err(StageFault::new)?;
+            }
         }
         self.record_answers();
+        if let Some(ack_log) = &mut self.ack_log {
+            ack_log.flush().map_err(StageFault::new)?;
+        }
         self.answered
             .store(self.report.answered(), Ordering::Release);
+        Ok(())
     }
 
     fn record_answers(&mut self) {
@@ -198,22 +240,23 @@ impl Handler<Event, Results> for Egress {
                 Outcome::Exists => {
                     self.report.exists += 1;
                     self.report.rejected += 1;
-                    self.answer(input.sent_ns);
+                    self.answer(input.sent_ns, input.txn_id, Outcome::Exists.name())?;
                 }
                 _ => {
                     self.reject(output.outcome, output.decline);
-                    self.answer(input.sent_ns);
+                    let name = output.decline.map_or(output.outcome.name(), Decline::name);
+                    self.answer(input.sent_ns, input.txn_id, name)?;
                 }
             }
         } else if input.kind == clearway_core::event::Kind::BankReply {
             match output.outcome {
                 Outcome::Approved => {
                     self.report.approved += 1;
-                    self.answer(output.sent_ns);
+                    self.answer(output.sent_ns, input.txn_id, Outcome::Approved.name())?;
                 }
                 Outcome::Declined => {
                     self.report.declined += 1;
-                    self.answer(output.sent_ns);
+                    self.answer(output.sent_ns, input.txn_id, Outcome::Declined.name())?;
                 }
                 Outcome::LateReply => self.report.late_replies += 1,
                 _ => self.report.replies_rejected += 1,
@@ -226,13 +269,15 @@ impl Handler<Event, Results> for Egress {
             }
         }
         if end_of_batch {
-            self.flush();
+            self.flush()?;
         }
         Ok(())
     }
 
     fn on_shutdown(&mut self) {
-        self.flush();
+        if let Err(fault) = self.flush() {
+            eprintln!("clearway: egress at shutdown: {}", fault.reason());
+        }
         let report = std::mem::take(&mut self.report);
         let _ = self.reports.send(ThreadReport::Egress(Box::new(report)));
     }

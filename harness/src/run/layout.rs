@@ -3,7 +3,9 @@
 //!
 //! A topology stage runs one or more *steps* in order on its thread(s): `authorize`, `route`,
 //! `ledger` and `egress`, named by the steps joined with `-` (`route-ledger-egress`). A stage
-//! named `journal` records the input beside authorize (in memory for now, for the replay check).
+//! named `journal` writes the input beside authorize: to the data directory's segment files when
+//! the run has one (then egress must wait for it), in memory for the replay check otherwise.
+//! The built-in layouts add a journal stage when the run has a data directory.
 
 use clearway_core::pipeline::{Mode, ProducerKind, StageConfig, Topology, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
@@ -49,7 +51,7 @@ impl Step {
 pub enum Role {
     /// Runs these steps in order.
     Steps(Vec<Step>),
-    /// Records the input for the replay check.
+    /// Journals the input: durably with a data directory, in memory otherwise.
     Journal,
 }
 
@@ -73,31 +75,59 @@ impl Layout {
     pub fn has_journal(&self) -> bool {
         self.roles.contains(&Role::Journal)
     }
+
+    /// A durable run answers nothing the journal has not made durable: egress's stage must come
+    /// after the journal's.
+    fn check_egress_waits_for_journal(&self) -> Result<(), String> {
+        let journal = self
+            .roles
+            .iter()
+            .position(|role| *role == Role::Journal)
+            .ok_or(
+                "--data-dir needs a stage named journal in the topology, for egress to wait on",
+            )?;
+        let egress = self
+            .roles
+            .iter()
+            .position(|role| matches!(role, Role::Steps(steps) if steps.contains(&Step::Egress)))
+            .ok_or("no stage runs step egress")?;
+        if self.topology.config().mode == Mode::Pipelined
+            && !self.topology.is_upstream(journal, egress)
+        {
+            return Err(format!(
+                "stage {:?} runs egress but does not wait for the journal: with --data-dir, put                  \"journal\" in its `after` (directly or through another stage)",
+                self.topology.stage(egress).name
+            ));
+        }
+        Ok(())
+    }
 }
 
-/// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's text
-/// (`file` names it for messages).
+/// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's path.
+/// `journal`: the run writes a durable journal, so the layout must have a journal stage that
+/// egress waits for (the built-in ones get one).
 pub fn choose(
     choice: &str,
     workers: Option<usize>,
     producers: Option<usize>,
+    journal: bool,
     cores: &[usize],
 ) -> Result<Layout, String> {
     if producers == Some(0) {
         return Err("--producers must be at least 1".to_string());
     }
     let (config, source) = match choice {
-        "auto" => auto(workers, producers, cores),
+        "auto" => auto(workers, producers, journal, cores),
         "fused" => (
-            fused(),
+            fused(journal),
             "fused: every step on the producer's thread".to_string(),
         ),
         "pipelined" => {
             let workers = workers.unwrap_or_else(|| default_workers(cores.len()));
             let producers = producers.unwrap_or(1);
-            let pinned = cores.len() > workers + 3 + producers;
+            let pinned = cores.len() > workers + 3 + producers + usize::from(journal);
             (
-                pipelined(workers, producers, pinned.then_some(cores)),
+                pipelined(workers, producers, journal, pinned.then_some(cores)),
                 format!(
                     "pipelined: a thread per step, authorize ×{workers}, {}",
                     if pinned {
@@ -127,6 +157,9 @@ pub fn choose(
         }
     };
     let mut layout = from_config(config, source, cores)?;
+    if journal {
+        layout.check_egress_waits_for_journal()?;
+    }
     layout.producers = producers.unwrap_or(match layout.topology.config().producer.kind {
         ProducerKind::Multi if choice == "auto" => AUTO_PRODUCERS,
         _ => 1,
@@ -255,13 +288,36 @@ fn default_workers(core_count: usize) -> usize {
 fn auto(
     workers: Option<usize>,
     producers: Option<usize>,
+    journal: bool,
     cores: &[usize],
 ) -> (TopologyConfig, String) {
     match cores.len() {
         0 | 1 => (
-            fused(),
+            fused(journal),
             "auto, 1 core: fused, every step on the producer's thread".to_string(),
         ),
+        count if count < PIPELINED_CORE_COUNT_MIN && journal => {
+            // The journal sleeps in fdatasync most of the time, and egress does little, so four
+            // threads share two cores; the switch thread never waits for the disk.
+            let wait = WaitStrategy::SpinThenYield;
+            let config = base()
+                .producer_wait(wait)
+                .stage(journal_stage().wait(wait))
+                .stage(StageConfig::new("authorize-route-ledger").wait(wait))
+                .stage(
+                    StageConfig::new("egress")
+                        .after(["authorize-route-ledger", "journal"])
+                        .wait(wait),
+                );
+            (
+                config,
+                format!(
+                    "auto, {count} cores: the producer, the journal beside one switch thread \
+                     running authorize, route and ledger, and egress after both; unpinned, \
+                     spin-then-yield"
+                ),
+            )
+        }
         count if count < PIPELINED_CORE_COUNT_MIN => {
             let wait = WaitStrategy::SpinThenYield;
             let config = base()
@@ -283,10 +339,11 @@ fn auto(
                 1
             });
             (
-                pipelined(workers, producers, Some(cores)),
+                pipelined(workers, producers, journal, Some(cores)),
                 format!(
-                    "auto, {count} cores: a pinned, busy-spinning thread per step, authorize \
-                     ×{workers}, {producers} producer thread(s)"
+                    "auto, {count} cores: a pinned, busy-spinning thread per step{}, authorize \
+                     ×{workers}, {producers} producer thread(s)",
+                    if journal { " and the journal" } else { "" }
                 ),
             )
         }
@@ -299,17 +356,52 @@ fn base() -> TopologyConfig {
         .batch_size_max(RUN_BATCH_SIZE_MAX)
 }
 
-fn fused() -> TopologyConfig {
+/// The journal: reads straight from the producer and takes everything available at once, up
+/// to the ring (one write and one sync per batch: group commit).
+fn journal_stage() -> StageConfig {
+    StageConfig::new("journal").batch_size_max(RUN_RING_CAPACITY)
+}
+
+fn fused(journal: bool) -> TopologyConfig {
     let mut config = base().mode(Mode::Fused);
     for step in Step::ALL {
         config = config.stage(StageConfig::new(step.name()));
     }
-    chain_after(config)
+    with_journal(chain_after(config), journal)
+}
+
+/// Adds the journal stage, and makes egress wait for it.
+fn with_journal(mut config: TopologyConfig, journal: bool) -> TopologyConfig {
+    if !journal {
+        return config;
+    }
+    let journal = config
+        .stages
+        .iter()
+        .position(|stage| stage.name == "journal")
+        .unwrap_or_else(|| {
+            config.stages.insert(0, journal_stage());
+            0
+        });
+    let name = config.stages[journal].name.clone();
+    if let Some(egress) = config
+        .stages
+        .iter_mut()
+        .find(|stage| stage.name == "egress")
+    {
+        egress.after.push(name);
+    }
+    config
 }
 
 /// A thread per step; pinned to `cores` (leaving the first for the system) when given, the
 /// producers first.
-fn pipelined(workers: usize, producers: usize, cores: Option<&[usize]>) -> TopologyConfig {
+fn pipelined(
+    workers: usize,
+    producers: usize,
+    journal: bool,
+    cores: Option<&[usize]>,
+) -> TopologyConfig {
     let wait = if cores.is_some() {
         WaitStrategy::BusySpin
     } else {
@@ -338,7 +430,12 @@ fn pipelined(workers: usize, producers: usize, cores: Option<&[usize]>) -> Topol
             .wait(wait);
         config = config.stage(stage);
     }
-    chain_after(config)
+    let mut config = chain_after(config);
+    if journal {
+        let stage = journal_stage().cores(take(1)).wait(wait);
+        config.stages.insert(0, stage);
+    }
+    with_journal(config, journal)
 }
 
 /// Makes each step's stage run after the one before.
@@ -356,20 +453,97 @@ mod tests {
 
     #[test]
     fn auto_fits_the_machine() {
-        let two = choose("auto", None, None, &[0, 1]).unwrap();
+        let two = choose("auto", None, None, false, &[0, 1]).unwrap();
         assert_eq!(two.roles, vec![Role::Steps(Step::ALL.to_vec())]);
         assert_eq!(two.producers, 1);
-        let one = choose("auto", None, None, &[0]).unwrap();
+        let one = choose("auto", None, None, false, &[0]).unwrap();
         assert_eq!(one.topology.config().mode, Mode::Fused);
         let sixteen: Vec<usize> = (0..16).collect();
-        let big = choose("auto", None, None, &sixteen).unwrap();
+        let big = choose("auto", None, None, false, &sixteen).unwrap();
         assert_eq!(big.roles.len(), 4);
         assert_eq!(big.topology.stage(0).workers, 4);
         assert_eq!(big.producers, 3);
         assert_eq!(big.producer_cores, vec![1, 2, 3]);
         assert_eq!(big.topology.stage(0).cores, vec![4, 5, 6, 7]);
-        assert!(choose("fused", None, Some(2), &sixteen).is_err());
-        assert!(choose("auto", None, Some(0), &sixteen).is_err());
+        assert!(choose("fused", None, Some(2), false, &sixteen).is_err());
+        assert!(choose("auto", None, Some(0), false, &sixteen).is_err());
+    }
+
+    #[test]
+    fn a_durable_run_answers_after_the_journal() {
+        let sixteen: Vec<usize> = (0..16).collect();
+        for (choice, cores) in [
+            ("auto", vec![0]),
+            ("auto", vec![0, 1]),
+            ("auto", sixteen.clone()),
+            ("fused", vec![0, 1]),
+            ("pipelined", vec![0, 1]),
+            ("pipelined", sixteen.clone()),
+        ] {
+            let layout = choose(choice, None, None, true, &cores).unwrap();
+            let topology = &layout.topology;
+            let journal = layout.roles.iter().position(|role| *role == Role::Journal);
+            let journal = journal.unwrap_or_else(|| panic!("{choice} on {cores:?}: no journal"));
+            let egress = (0..layout.roles.len())
+                .find(|&index| topology.stage(index).name.ends_with("egress"))
+                .unwrap();
+            assert!(
+                topology
+                    .stage(egress)
+                    .after
+                    .contains(&"journal".to_string()),
+                "{choice} on {cores:?}"
+            );
+            let order = topology.order();
+            let at = |stage| order.iter().position(|&index| index == stage).unwrap();
+            assert!(at(journal) < at(egress), "{choice} on {cores:?}");
+            assert_eq!(
+                topology.stage(journal).batch_size_max,
+                Some(RUN_RING_CAPACITY)
+            );
+        }
+        let two = choose("auto", None, None, true, &[0, 1]).unwrap();
+        assert_eq!(
+            two.roles,
+            vec![
+                Role::Journal,
+                Role::Steps(vec![Step::Authorize, Step::Route, Step::Ledger]),
+                Role::Steps(vec![Step::Egress]),
+            ]
+        );
+        let pinned = choose("auto", None, None, true, &sixteen).unwrap();
+        assert_eq!(
+            pinned.topology.stage(0).cores.len(),
+            1,
+            "the journal is pinned"
+        );
+    }
+
+    #[test]
+    fn a_durable_run_refuses_a_file_whose_egress_does_not_wait_for_the_journal() {
+        let directory =
+            std::env::temp_dir().join(format!("clearway-layout-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let rows = [
+            (
+                "[[stage]]\nname = \"authorize-route-ledger-egress\"\n",
+                "needs a stage named journal",
+            ),
+            (
+                "[[stage]]\nname = \"journal\"\n[[stage]]\nname = \"authorize-route-ledger-egress\"\n",
+                "does not wait for the journal",
+            ),
+        ];
+        for (index, (text, expected)) in rows.iter().enumerate() {
+            let path = directory.join(format!("{index}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let error = choose(path.to_str().unwrap(), None, None, true, &[0, 1])
+                .err()
+                .unwrap_or_default();
+            assert!(error.contains(expected), "{text}\n→ {error}");
+            assert!(choose(path.to_str().unwrap(), None, None, false, &[0, 1]).is_ok());
+        }
+        std::fs::remove_dir_all(&directory).unwrap();
     }
 
     #[test]

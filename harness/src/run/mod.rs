@@ -8,7 +8,11 @@
 //! | `args.rs` | [`RunArgs`]: the command line |
 //! | `layout.rs` | which threads run which steps: `auto`, `fused`, `pipelined` or a file |
 //! | `driver.rs` | the producer thread: institutions, banks, cutovers, the drain |
-//! | `steps.rs` | a stage thread's chain of steps, the ledger's sink, the journal |
+//! | `steps.rs` | a stage thread's chain of steps, the ledger's sink |
+//! | `journal.rs` | the journal stage: segment files and group commit, or memory |
+//! | `durable.rs` | a durable run's start: manifest, recovery, the journal writer |
+//! | `snapshots.rs` | when route and the ledger save their state, and the snapshot writer |
+//! | `ack_log.rs` | one line per answered payment, for crash tests |
 //! | `timed.rs` | per-step exit latency, one clock read per batch |
 //! | `egress.rs` | answers, forwarding to banks, tallies, end-to-end latency |
 //! | `channel.rs` | the channel transport, the baseline |
@@ -16,18 +20,22 @@
 //! | `summary.rs` | the summary, human and JSON |
 //! | `latency.rs`, `clock.rs`, `recording.rs`, `report.rs`, `environment.rs` | their one thing each |
 
+mod ack_log;
 mod args;
 mod channel;
 mod clock;
 mod driver;
+mod durable;
 mod egress;
 mod environment;
+mod journal;
 mod latency;
 mod layout;
 mod producers;
 mod recording;
 mod replay;
 mod report;
+mod snapshots;
 mod steps;
 mod summary;
 mod timed;
@@ -45,22 +53,30 @@ use clearway_core::pipeline::{available_cores, Handlers, Mode, Pipeline, Produce
 use clearway_core::stage::{
     Authorize, BatchReport, Ledger, LedgerConfig, LedgerStage, LedgerSummary, Route,
 };
-use crossbeam::channel::unbounded;
+use crossbeam::channel::{unbounded, Sender};
 use parking_lot::Mutex;
 
+use self::ack_log::AckLog;
 use self::args::{Rate, Transport};
 use self::channel::{ChannelIngress, ChannelStage};
 use self::clock::RunClock;
 use self::driver::{DriverOutcome, Ingress, Load};
+use self::durable::{Durable, RecoveryFigures};
 use self::egress::{Egress, EgressReport};
+use self::journal::{DurableJournal, JournalFigures, JournalStage};
 use self::latency::Latencies;
 use self::layout::{Layout, Role, Step};
 use self::producers::Producers;
 use self::recording::Recording;
 use self::report::{ReportInbox, Reports, ThreadReport};
-use self::steps::{Journal, RunSink, StepChain, StepHandler};
+use self::snapshots::{
+    spawn_snapshot_writer, JournalProgress, SnapshotFigures, SnapshotPart, SnapshotPolicy,
+    Snapshotting,
+};
+use self::steps::{RunSink, StepChain, StepHandler};
 use self::summary::{
-    LedgerFigures, OtherEvents, Payments, PipelineStage, StageSummary, Summary, TopologySummary,
+    DurabilitySummary, LedgerFigures, OtherEvents, Payments, PipelineStage, StageSummary, Summary,
+    TopologySummary,
 };
 use self::timed::Timed;
 use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
@@ -123,6 +139,16 @@ struct Shared {
     reports: Reports,
     sink: Mutex<Option<RunSink>>,
     egress: Mutex<Option<Egress>>,
+    /// Route as recovered from the data directory; a fresh one without.
+    route: Mutex<Option<Route>>,
+    /// The ledger as recovered; a fresh one without.
+    ledger: Mutex<Option<Ledger>>,
+    /// The journal stage's handler.
+    journal: Mutex<Option<JournalStage>>,
+    /// When route and the ledger save their state.
+    snapshot_policy: SnapshotPolicy,
+    /// Where they send it; none without a data directory.
+    snapshot_parts: Option<Sender<SnapshotPart>>,
 }
 
 impl Shared {
@@ -137,6 +163,11 @@ impl Shared {
         )
     }
 
+    /// `handler`, saving its state at due cutovers when the run has a data directory.
+    fn snapshotting<H>(&self, handler: H) -> Snapshotting<H> {
+        Snapshotting::new(handler, self.snapshot_policy, self.snapshot_parts.clone())
+    }
+
     /// The handler of a stage running `steps`, built on its worker's thread.
     fn chain(&self, steps: &[Step]) -> StepChain {
         StepChain(
@@ -146,13 +177,18 @@ impl Shared {
                     Step::Authorize => StepHandler::Authorize(
                         self.timed(step, Authorize::new(&self.network, self.args.mac)),
                     ),
-                    Step::Route => StepHandler::Route(self.timed(step, Route::new(&self.network))),
+                    Step::Route => {
+                        let route = self.route.lock().take();
+                        let route = route.unwrap_or_else(|| Route::new(&self.network));
+                        StepHandler::Route(self.timed(step, self.snapshotting(route)))
+                    }
                     Step::Ledger => {
                         let sink = self.sink.lock().take().expect("one ledger per run");
-                        let ledger = Ledger::new(&self.network, self.ledger_config);
-                        StepHandler::Ledger(Box::new(
-                            self.timed(step, LedgerStage::new(ledger, sink)),
-                        ))
+                        let ledger = self.ledger.lock().take();
+                        let ledger = ledger
+                            .unwrap_or_else(|| Ledger::new(&self.network, self.ledger_config));
+                        let stage = self.snapshotting(LedgerStage::new(ledger, sink));
+                        StepHandler::Ledger(Box::new(self.timed(step, stage)))
                     }
                     Step::Egress => StepHandler::Egress(Box::new(
                         self.egress.lock().take().expect("one egress per run"),
@@ -177,24 +213,82 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
             "--bank-latency-sigma must be a number, 0 or more",
         ));
     }
-    let network = match &args.config {
-        Some(path) => Network::load(path).map_err(|error| RunError {
-            message: error.to_string(),
-            code: exit::UNREADABLE,
-        })?,
-        None => Network::generated(args.seed),
+    if args.data_dir.is_none() && args.durability.is_some() {
+        return Err(RunError::usage(
+            "--durability says how the journal reaches the disk: it needs --data-dir",
+        ));
+    }
+    if args.data_dir.is_some() && args.transport == Transport::Channel {
+        return Err(RunError::usage(
+            "--data-dir needs the ring transport: the journal is a stage on the ring, beside \
+             authorize (use --transport ring)",
+        ));
+    }
+    if args.segment_size_mib == 0 {
+        return Err(RunError::usage("--segment-size-mib must be at least 1"));
+    }
+    let durable = match &args.data_dir {
+        Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
+        None => None,
+    };
+    let mut start = Continuation::default();
+    let (network, ledger_config) = match durable {
+        Some(durable) => {
+            print_recovery(args, &durable);
+            let Durable {
+                network,
+                ledger_config,
+                route,
+                ledger,
+                next_sequence,
+                writer,
+                snapshot_storage,
+                recovery,
+                durability,
+            } = durable;
+            start = Continuation {
+                next_sequence,
+                clock_ns: if recovery.resumed {
+                    ledger.clock_ns()
+                } else {
+                    0
+                },
+                route: Some(route),
+                ledger: Some(ledger),
+                writer: Some(writer),
+                snapshot_storage: Some(snapshot_storage),
+                recovery: Some(recovery),
+                durability: durability.name(),
+            };
+            (network, ledger_config)
+        }
+        None => {
+            let network = match &args.config {
+                Some(path) => Network::load(path).map_err(|error| RunError {
+                    message: error.to_string(),
+                    code: exit::UNREADABLE,
+                })?,
+                None => Network::generated(args.seed),
+            };
+            (network, ledger_config(args))
+        }
     };
     let network = Arc::new(network);
     let cores = available_cores();
-    let layout = layout::choose(&args.topology, args.workers, args.producers, &cores)
-        .map_err(RunError::usage)?;
-    let ledger_config = ledger_config(args);
+    let layout = layout::choose(
+        &args.topology,
+        args.workers,
+        args.producers,
+        args.data_dir.is_some(),
+        &cores,
+    )
+    .map_err(RunError::usage)?;
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
 
     let config = layout.topology.config();
     let batch_size_max = config.batch_size_max;
-    let clock = RunClock::start();
+    let clock = RunClock::start_at(start.clock_ns);
     let (reports, inbox) = unbounded();
     // Egress never waits on either queue: every forwarded payment holds a ledger hold, and
     // outstanding expiries are at most the holds plus the events in flight between the ledger
@@ -205,6 +299,49 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     let (batches, batch_inbox) = unbounded::<BatchReport>();
     let writer = spawn_report_writer(args.out.clone(), batch_inbox);
     let answered = Arc::new(AtomicU64::new(0));
+    // Each start against a data directory numbers its payments from its own range, so a restart
+    // never resends an id the journal already holds (see `Institutions::numbered_from`).
+    let id_offset = u128::from(start.next_sequence) << TXN_ID_OFFSET_SHIFT;
+    let progress = JournalProgress::default();
+    progress
+        .durable_next
+        .store(start.next_sequence, std::sync::atomic::Ordering::Release);
+    let journal = match start.writer.take() {
+        Some(writer) => JournalStage::Durable(Box::new(DurableJournal::new(
+            writer,
+            progress.clone(),
+            reports.clone(),
+        ))),
+        None => JournalStage::Memory {
+            recording: Recording::new(),
+            reports: reports.clone(),
+        },
+    };
+    let (snapshot_parts, snapshot_writer) = match start.snapshot_storage.take() {
+        Some(storage) if args.snapshot_every > 0 => {
+            let (parts, inbox) = unbounded();
+            let writer =
+                spawn_snapshot_writer(storage, network.fingerprint(), inbox, progress.clone());
+            (Some(parts), Some(writer))
+        }
+        _ => (None, None),
+    };
+    let mut egress = Egress::new(
+        clock,
+        to_banks,
+        expiries_out,
+        batch_size_max,
+        Arc::clone(&answered),
+        reports.clone(),
+    )
+    .carried_below(id_offset);
+    if let Some(path) = &args.ack_log {
+        let ack_log = AckLog::open(path).map_err(|error| RunError {
+            message: format!("cannot open the ack log {}: {error}", path.display()),
+            code: exit::UNREADABLE,
+        })?;
+        egress = egress.with_ack_log(ack_log);
+    }
 
     let shared = Arc::new(Shared {
         network: Arc::clone(&network),
@@ -218,14 +355,12 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
             batches,
             reports: reports.clone(),
         })),
-        egress: Mutex::new(Some(Egress::new(
-            clock,
-            to_banks,
-            expiries_out,
-            batch_size_max,
-            Arc::clone(&answered),
-            reports.clone(),
-        ))),
+        egress: Mutex::new(Some(egress)),
+        route: Mutex::new(start.route.take()),
+        ledger: Mutex::new(start.ledger.take()),
+        journal: Mutex::new(Some(journal)),
+        snapshot_policy: SnapshotPolicy::new(args.snapshot_every, start.next_sequence),
+        snapshot_parts,
     });
 
     let mut producers = Producers::new(
@@ -235,21 +370,35 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         layout.producers,
         layout.producer_cores.clone(),
         from_egress,
+        id_offset,
     );
     let record = !args.no_replay && (!layout.has_journal() || args.transport == Transport::Channel);
-    let start = Start {
+    let load_start = Start {
         args,
         clock,
         bank_timeout_ns: ledger_config.bank_timeout_ns,
         record,
         answered,
+        sequence_base: start.next_sequence,
     };
-    let (driven, pipeline) = match args.transport {
-        Transport::Ring => run_ring(&layout, &shared, &reports, &mut producers, start)?,
-        Transport::Channel => (run_channel(&layout, &shared, &mut producers, start)?, None),
+    let ran = match args.transport {
+        Transport::Ring => run_ring(&layout, &shared, &mut producers, load_start),
+        Transport::Channel => {
+            run_channel(&layout, &shared, &mut producers, load_start).map(|driven| (driven, None))
+        }
     };
     drop(shared);
     drop(reports);
+    let snapshots = snapshot_writer
+        .map(|writer| {
+            writer
+                .join()
+                .map_err(|_| RunError::failed("the snapshot writer panicked"))?
+                .map_err(RunError::failed)
+        })
+        .transpose();
+    let (driven, pipeline) = ran?;
+    let snapshots = snapshots?;
     let written = writer
         .join()
         .map_err(|_| RunError::failed("the report writer panicked"))?;
@@ -258,6 +407,12 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     let simulated = Simulated {
         faults_injected: producers.faults_injected(),
         banks: producers.bank_decisions(),
+    };
+    let durability = Durability {
+        mode: start.durability,
+        recovery: start.recovery.take(),
+        snapshots,
+        sequence_base: start.next_sequence,
     };
     summarise(
         args,
@@ -269,7 +424,86 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         pipeline,
         written,
         simulated,
+        durability,
     )
+}
+
+/// Bits the first sequence of a start is shifted by to give its transaction ids their own
+/// range: 2^40 ids per start (6 years at 180,000/s) before two starts' ranges could meet, and a
+/// journal of 2^55 events before the offset nears the ids' 96 bits.
+const TXN_ID_OFFSET_SHIFT: u32 = 40;
+
+/// Where this run continues from: a recovered data directory, or nothing.
+struct Continuation {
+    next_sequence: u64,
+    clock_ns: u64,
+    route: Option<Route>,
+    ledger: Option<Ledger>,
+    writer: Option<clearway_core::journal::JournalWriter<clearway_core::journal::FileStorage>>,
+    snapshot_storage: Option<clearway_core::journal::FileStorage>,
+    recovery: Option<RecoveryFigures>,
+    durability: &'static str,
+}
+
+impl Default for Continuation {
+    fn default() -> Self {
+        Continuation {
+            next_sequence: 0,
+            clock_ns: 0,
+            route: None,
+            ledger: None,
+            writer: None,
+            snapshot_storage: None,
+            recovery: None,
+            durability: "memory",
+        }
+    }
+}
+
+/// What the run's durability did, for the summary.
+struct Durability {
+    mode: &'static str,
+    recovery: Option<RecoveryFigures>,
+    snapshots: Option<SnapshotFigures>,
+    sequence_base: u64,
+}
+
+fn print_recovery(args: &RunArgs, durable: &Durable) {
+    let directory = args
+        .data_dir
+        .as_deref()
+        .unwrap_or(std::path::Path::new("."));
+    let recovery = &durable.recovery;
+    if !recovery.resumed {
+        println!(
+            "data dir: {} (new), durability {}",
+            directory.display(),
+            durable.durability.name()
+        );
+        return;
+    }
+    println!(
+        "data dir: {} recovered in {:.3} s: {}, {} journal events replayed; continuing at \
+         sequence {}; durability {}",
+        directory.display(),
+        recovery.seconds,
+        recovery
+            .snapshot
+            .as_deref()
+            .map_or("no snapshot".to_string(), |name| format!("snapshot {name}")),
+        recovery.events_replayed,
+        recovery.next_sequence,
+        durable.durability.name()
+    );
+    if let Some(tail) = &recovery.torn_tail {
+        println!("data dir: a torn last record was cut off: {tail}");
+    }
+    if let Some(truncated) = &recovery.truncated {
+        println!("data dir: the journal was {truncated}");
+    }
+    for rejected in &recovery.snapshots_rejected {
+        println!("data dir: snapshot passed over: {rejected}");
+    }
 }
 
 /// The ledger's tables sized for the offered rate: a window generation holds one clearing
@@ -297,7 +531,6 @@ fn ledger_config(args: &RunArgs) -> LedgerConfig {
 fn run_ring(
     layout: &Layout,
     shared: &Arc<Shared>,
-    reports: &Reports,
     producers: &mut Producers,
     start: Start<'_>,
 ) -> Result<(Driven, Option<Vec<PipelineStage>>), RunError> {
@@ -306,9 +539,10 @@ fn run_ring(
         let name = &layout.topology.stage(index).name;
         match role {
             Role::Journal => {
-                let reports = reports.clone();
-                handlers =
-                    handlers.input_stage(name, move |_: Worker| Journal::new(reports.clone()));
+                let shared = Arc::clone(shared);
+                handlers = handlers.input_stage(name, move |_: Worker| {
+                    shared.journal.lock().take().expect("one journal per run")
+                });
             }
             Role::Steps(steps) => {
                 let shared = Arc::clone(shared);
@@ -320,19 +554,22 @@ fn run_ring(
     let pipeline = Pipeline::start(&layout.topology, handlers)
         .map_err(|error| RunError::failed(error.to_string()))?;
     let load = start.load();
+    let base = start.sequence_base;
     let driven = producers.drive(&load, || {
         pipeline
             .producer()
-            .map(|producer| RingIngress { producer })
+            .map(|producer| RingIngress { producer, base })
             .map_err(|error| error.to_string())
     });
     let counters = pipeline.counters();
     let shutdown = pipeline.shutdown();
-    let driven = driven.map_err(RunError::failed)?;
+    // A stage's failure (a journal that cannot write, say) explains why the producers stopped:
+    // report it first.
     shutdown.map_err(|error| RunError {
         message: error.to_string(),
         code: exit::RUN_FAILED,
     })?;
+    let driven = driven.map_err(RunError::failed)?;
     let stages = (layout.topology.config().mode == Mode::Pipelined).then(|| {
         counters
             .stages
@@ -363,6 +600,8 @@ struct Start<'a> {
     bank_timeout_ns: u64,
     record: bool,
     answered: Arc<AtomicU64>,
+    /// The sequence of the run's first event: where a recovered journal ends.
+    sequence_base: u64,
 }
 
 impl Start<'_> {
@@ -391,15 +630,18 @@ impl Ingress for SharedIngress {
 
 struct RingIngress<'p> {
     producer: Producer<'p, Event, Results>,
+    /// Added to ring sequences: events are numbered on from where a recovered journal ends.
+    base: u64,
 }
 
 impl Ingress for RingIngress<'_> {
     fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String> {
         let mut index = 0;
+        let base = self.base;
         self.producer
             .publish_batch(events.len(), |sequence, input, output| {
                 let event = &mut events[index];
-                event.sequence = sequence;
+                event.sequence = base + sequence;
                 event.event_ns = event_ns;
                 *input = *event;
                 *output = Results::default();
@@ -483,6 +725,7 @@ struct Collected {
     egress: Option<EgressReport>,
     ledger: Option<LedgerSummary>,
     journal: Option<Recording>,
+    durable: Option<JournalFigures>,
 }
 
 fn collect(inbox: ReportInbox) -> Collected {
@@ -505,6 +748,7 @@ fn collect(inbox: ReportInbox) -> Collected {
             ThreadReport::Egress(report) => collected.egress = Some(*report),
             ThreadReport::Ledger(summary) => collected.ledger = Some(summary),
             ThreadReport::Journal(recording) => collected.journal = Some(recording),
+            ThreadReport::Durable(figures) => collected.durable = Some(figures),
         }
     }
     collected
@@ -527,6 +771,7 @@ fn summarise(
     pipeline: Option<Vec<PipelineStage>>,
     reports_written: u64,
     simulated: Simulated,
+    durability: Durability,
 ) -> Result<Summary, RunError> {
     let egress = collected
         .egress
@@ -536,9 +781,16 @@ fn summarise(
         .ok_or_else(|| RunError::failed("the ledger did not report"))?;
     let (driven, recording) = driven;
     let recording = recording.or(collected.journal);
-    let replayed = recording
-        .as_ref()
-        .map(|recording| replay::replay(network, args.mac, ledger_config, recording));
+    let replayed = match (&args.data_dir, args.no_replay) {
+        (_, true) => None,
+        (Some(directory), false) => Some(
+            replay::replay_journal(directory, network, args.mac, ledger_config)
+                .map_err(RunError::failed)?,
+        ),
+        (None, false) => recording
+            .as_ref()
+            .map(|recording| replay::replay(network, args.mac, ledger_config, recording)),
+    };
     let window_s = driven.window_ns as f64 / 1e9;
     let payments = Payments {
         submitted: driven.submitted,
@@ -579,10 +831,12 @@ fn summarise(
             )
         })
         .collect();
+    // A journal on disk also holds the events of earlier starts: the replay must end where this
+    // run's last event is.
     let replay_ok = replayed.as_ref().map(|replayed| {
         replayed.state_hash == ledger.state_hash
             && replayed.positions_sum == 0
-            && replayed.events as u64 == driven.published
+            && replayed.next_sequence == durability.sequence_base + driven.published
     });
     let mut checks = BTreeMap::new();
     checks.insert("outcomes_add_up".to_string(), payments.add_up());
@@ -649,6 +903,21 @@ fn summarise(
         pipeline,
         drain_s: driven.drain_ns as f64 / 1e9,
         replay_s: replayed.as_ref().map(|replayed| replayed.seconds),
+        durability: DurabilitySummary {
+            mode: durability.mode.to_string(),
+            data_dir: args
+                .data_dir
+                .as_ref()
+                .map(|directory| directory.display().to_string()),
+            written_mb_per_s: collected
+                .durable
+                .as_ref()
+                .map(|journal| journal.bytes as f64 / 1e6 / window_s),
+            journal: collected.durable,
+            snapshots: durability.snapshots,
+            recovery: durability.recovery,
+            carried_over_expired: egress.carried_over_expired,
+        },
         checks,
         ok,
     })

@@ -30,7 +30,8 @@ pub struct Producers {
 }
 
 impl Producers {
-    /// `count` producer threads over `network`, seeded from `args.seed`.
+    /// `count` producer threads over `network`, seeded from `args.seed`, their transaction ids
+    /// numbered from `id_offset`.
     pub fn new(
         args: &RunArgs,
         network: &Network,
@@ -38,6 +39,7 @@ impl Producers {
         count: usize,
         cores: Vec<usize>,
         from_egress: rtrb::Consumer<Forwarded>,
+        id_offset: u128,
     ) -> Producers {
         let institution_threads = count.saturating_sub(1).max(1);
         let mut workload = WorkloadConfig::default();
@@ -54,7 +56,8 @@ impl Producers {
                 let seed = args.seed.wrapping_add(index as u64 * 0x9E37_79B9_7F4A_7C15);
                 InstitutionSide {
                     institutions: Institutions::new(network, &workload, seed)
-                        .partition(index as u32, institution_threads as u32),
+                        .partition(index as u32, institution_threads as u32)
+                        .numbered_from(id_offset),
                     arrivals: Arrivals::from_config(&workload, seed),
                 }
             })

@@ -1,7 +1,9 @@
 //! The replay check: the recorded input through a fresh single-threaded switch must rebuild the
-//! ledger to the same state hash.
+//! ledger to the same state hash. With a data directory, the input is the journal on disk, from
+//! its first event, every snapshot on the way checked too.
 
 use clearway_core::event::{MacMode, Results};
+use clearway_core::journal::{rebuild, scan, FileStorage, ReplayFrom};
 use clearway_core::network::Network;
 use clearway_core::stage::{Authorize, Ledger, LedgerConfig, Route, StateHash};
 
@@ -13,8 +15,8 @@ pub struct Replayed {
     pub state_hash: StateHash,
     /// Its Σ of positions.
     pub positions_sum: i128,
-    /// Events replayed.
-    pub events: usize,
+    /// The sequence after the last event replayed.
+    pub next_sequence: u64,
     /// Seconds it took.
     pub seconds: f64,
 }
@@ -31,7 +33,7 @@ pub fn replay(
     let mut authorize = Authorize::new(network, mac);
     let mut route = Route::new(network);
     let mut ledger = Ledger::new(network, ledger_config);
-    let mut events = 0;
+    let mut events = 0u64;
     for event in recording.iter() {
         let mut results = Results::default();
         authorize.check(event, &mut results);
@@ -42,7 +44,36 @@ pub fn replay(
     Replayed {
         state_hash: ledger.state_hash(),
         positions_sum: ledger.positions_sum(),
-        events,
+        next_sequence: events,
         seconds: started.elapsed().as_secs_f64(),
     }
+}
+
+/// Rebuilds the ledger from `directory`'s journal, from its first event, through a fresh
+/// single-threaded switch, checking each snapshot it passes.
+pub fn replay_journal(
+    directory: &std::path::Path,
+    network: &Network,
+    mac: MacMode,
+    ledger_config: LedgerConfig,
+) -> Result<Replayed, String> {
+    let storage = FileStorage::open(directory)
+        .map_err(|error| format!("cannot open {}: {error}", directory.display()))?;
+    let journal = scan(&storage).map_err(|error| error.to_string())?;
+    let rebuilt = rebuild(
+        &storage,
+        &journal,
+        network,
+        mac,
+        ledger_config,
+        ReplayFrom::Genesis,
+        &mut (),
+    )
+    .map_err(|error| format!("the replay of {} failed: {error}", directory.display()))?;
+    Ok(Replayed {
+        state_hash: rebuilt.ledger.state_hash(),
+        positions_sum: rebuilt.ledger.positions_sum(),
+        next_sequence: rebuilt.next_sequence,
+        seconds: rebuilt.seconds,
+    })
 }

@@ -4,6 +4,7 @@ use clearway_core::stage::LedgerSummary;
 use crossbeam::channel::{Receiver, Sender};
 
 use super::egress::EgressReport;
+use super::journal::JournalFigures;
 use super::latency::Latencies;
 use super::layout::Step;
 use super::recording::Recording;
@@ -25,6 +26,8 @@ pub enum ThreadReport {
     Ledger(LedgerSummary),
     /// The journal stage's recording of the input.
     Journal(Recording),
+    /// The durable journal's figures.
+    Durable(JournalFigures),
 }
 
 /// Where handlers send their reports; unbounded because each thread sends once, at shutdown.

@@ -1,26 +1,25 @@
-//! [`StepChain`]: the handler a stage's thread runs, its steps in order; and the sinks and the
-//! journal that sit beside them.
+//! [`StepChain`]: the handler a stage's thread runs, its steps in order; and the ledger's sink.
 
 use clearway_core::event::{Event, Results};
-use clearway_core::pipeline::{Handler, InputHandler, StageFault};
+use clearway_core::pipeline::{Handler, StageFault};
 use clearway_core::stage::{
     Authorize, BatchReport, Expiry, LedgerSink, LedgerStage, LedgerSummary, Route,
 };
 use crossbeam::channel::Sender;
 
 use super::egress::Egress;
-use super::recording::Recording;
 use super::report::{Reports, ThreadReport};
+use super::snapshots::Snapshotting;
 use super::timed::Timed;
 
 /// One step's handler.
 pub enum StepHandler {
     /// Authorize, timed.
     Authorize(Timed<Authorize>),
-    /// Route, timed.
-    Route(Timed<Route>),
-    /// The ledger, timed.
-    Ledger(Box<Timed<LedgerStage<RunSink>>>),
+    /// Route, timed, saving its state at due cutovers.
+    Route(Timed<Snapshotting<Route>>),
+    /// The ledger, timed, saving its state at due cutovers.
+    Ledger(Box<Timed<Snapshotting<LedgerStage<RunSink>>>>),
     /// Egress.
     Egress(Box<Egress>),
 }
@@ -96,40 +95,5 @@ impl LedgerSink for RunSink {
 
     fn finished(&mut self, summary: LedgerSummary) {
         let _ = self.reports.send(ThreadReport::Ledger(summary));
-    }
-}
-
-/// The journal stage as it stands: records every input event, beside authorize, for the replay
-/// check. Making the record durable (segment files, group commit) is its next step.
-pub struct Journal {
-    recording: Recording,
-    reports: Reports,
-}
-
-impl Journal {
-    /// An empty journal reporting to `reports`.
-    pub fn new(reports: Reports) -> Journal {
-        Journal {
-            recording: Recording::new(),
-            reports,
-        }
-    }
-}
-
-impl InputHandler<Event> for Journal {
-    #[inline]
-    fn on_event(
-        &mut self,
-        input: &Event,
-        _sequence: u64,
-        _end_of_batch: bool,
-    ) -> Result<(), StageFault> {
-        self.recording.push(input);
-        Ok(())
-    }
-
-    fn on_shutdown(&mut self) {
-        let recording = std::mem::take(&mut self.recording);
-        let _ = self.reports.send(ThreadReport::Journal(recording));
     }
 }

@@ -5,6 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::durable::RecoveryFigures;
+use super::journal::JournalFigures;
+use super::snapshots::SnapshotFigures;
+
 use super::environment::Environment;
 use super::latency::{human_ns, Percentiles};
 
@@ -49,10 +53,33 @@ pub struct Summary {
     pub drain_s: f64,
     /// Seconds the replay check took; `null` when skipped.
     pub replay_s: Option<f64>,
+    /// How the input was kept: in memory, or a journal on disk and how it did.
+    pub durability: DurabilitySummary,
     /// Each check the run makes, by name; `ok` is all of them.
     pub checks: BTreeMap<String, bool>,
     /// Whether every check passed. The exit code is 0 exactly when it is true.
     pub ok: bool,
+}
+
+/// How the run kept its input (docs/DURABILITY.md).
+#[derive(Clone, Debug, Serialize)]
+pub struct DurabilitySummary {
+    /// `memory` (no data directory: the input is recorded in memory for the replay check),
+    /// `none` (journaled to disk, never synced) or `fsync` (synced before answering).
+    pub mode: String,
+    /// The data directory.
+    pub data_dir: Option<String>,
+    /// What the journal wrote and how long its syncs took.
+    pub journal: Option<JournalFigures>,
+    /// Journal megabytes (10^6 bytes) written per second of the load window.
+    pub written_mb_per_s: Option<f64>,
+    /// Snapshots written.
+    pub snapshots: Option<SnapshotFigures>,
+    /// What recovery found and did before the run.
+    pub recovery: Option<RecoveryFigures>,
+    /// Payments from before a restart that expired in this run (answered, but not counted among
+    /// this run's submitted payments).
+    pub carried_over_expired: u64,
 }
 
 /// Submitted payments by answer; the five add up to `submitted`.
@@ -235,6 +262,36 @@ impl fmt::Display for Summary {
             self.events.cutovers,
             human_ns((self.drain_s * 1e9) as u64)
         )?;
+        match (&self.durability.journal, &self.durability.data_dir) {
+            (Some(journal), Some(directory)) => {
+                writeln!(
+                    out,
+                    "  journal      {} in {}: {} events, {:.1} MB/s, {} group commits of {:.0} \
+                     events on average (max {}); sync {}",
+                    self.durability.mode,
+                    directory,
+                    thousands(journal.events),
+                    self.durability.written_mb_per_s.unwrap_or(0.0),
+                    thousands(journal.commits),
+                    journal.events_per_commit_mean,
+                    journal.events_per_commit_max,
+                    journal.sync_latency_ns
+                )?;
+                if let Some(snapshots) = &self.durability.snapshots {
+                    writeln!(
+                        out,
+                        "  snapshots    {} written (last {} bytes); longest pause to save {}",
+                        snapshots.written,
+                        thousands(snapshots.bytes_last),
+                        human_ns(snapshots.save_pause_ns_max)
+                    )?;
+                }
+            }
+            _ => writeln!(
+                out,
+                "  journal      in memory only (no --data-dir): nothing is durable"
+            )?,
+        }
         if let Some(stages) = &self.pipeline {
             writeln!(
                 out,
