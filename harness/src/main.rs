@@ -1,18 +1,23 @@
 //! `clearway`: the command that drives Clearway.
 //!
 //! The principal type in this crate is [`Command`]: `clearway run` runs the switch embedded with
-//! simulated institutions and banks and prints what it measured; `clearway topology FILE`
-//! validates a topology file and prints the stage → core map it would run.
+//! simulated institutions and banks and prints what it measured (durably, with a data
+//! directory); `clearway ledger …` reads a data directory without the node; `clearway topology
+//! FILE` validates a topology file and prints the stage → core map it would run.
 //!
 //! # Layout
 //!
 //! | module | holds |
 //! | --- | --- |
-//! | `run/` | `clearway run`: layout, driver, egress, transports, replay, summary |
+//! | `run/` | `clearway run`: layout, driver, egress, transports, journal, replay, summary |
+//! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
+//! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
 //! | `constants.rs` | the harness's limits and defaults |
 
 mod constants;
+mod data_dir;
+mod ledger;
 mod run;
 
 use std::path::PathBuf;
@@ -39,6 +44,9 @@ struct Cli {
 enum Command {
     /// Run the switch embedded, with simulated institutions and banks, and print what it measured.
     Run(Box<run::RunArgs>),
+    /// Read a data directory without the node: verify, replay, export, settlement.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Validate a topology file and print the stage → core map it would run.
     Topology {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
@@ -62,6 +70,7 @@ pub mod exit {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run::run(*args),
+        Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
     }
 }

@@ -1,0 +1,178 @@
+//! `clearway ledger …`: the tools that read a data directory without trusting the node that
+//! wrote it. Each rebuilds the state machine from the directory's manifest and journal.
+//!
+//! # Layout
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `verify.rs` | `verify`: every segment and snapshot scanned; exit 0 only when clean |
+//! | `replay.rs` | `replay`: the state rebuilt from the first event; hash, positions, batches |
+//! | `export.rs` | `export`: one row per payment with its final state, and positions |
+//! | `settlement.rs` | `settlement`: a batch's settlement report |
+
+mod export;
+mod replay;
+mod settlement;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use clearway_core::journal::{scan, FileStorage, JournalScan};
+
+use crate::data_dir::{self, Opened};
+use crate::exit;
+
+/// `clearway ledger`'s tools.
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Scan every journal segment and snapshot: records, sequences, corruption. Exits 0 only
+    /// when everything is clean.
+    Verify {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Rebuild the state from the first journaled event (checking every snapshot on the way)
+    /// and print its state hash, positions and batches.
+    Replay {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Also write the result as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Write one row per payment with its final state (`payments.csv`) and each participant's
+    /// positions (`positions.csv`).
+    Export {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The file format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// The folder the files are written to.
+        #[arg(long, default_value = "out/export")]
+        out: PathBuf,
+    },
+    /// Print a clearing batch's settlement report as CSV, or list the batches.
+    Settlement {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The batch (from 1); without it, every batch is listed.
+        #[arg(long)]
+        batch: Option<u64>,
+        /// Write the report(s) as `batch-NNNNNN.csv` and `.json` into this folder instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated, a header line first.
+    Csv,
+}
+
+/// Runs a `clearway ledger` tool; exit codes as in docs/OUTPUT.md.
+pub fn run(command: LedgerCommand) -> ExitCode {
+    let outcome = match command {
+        LedgerCommand::Verify { data_dir, json } => verify::run(&data_dir, json.as_deref()),
+        LedgerCommand::Replay { data_dir, json } => replay::run(&data_dir, json.as_deref()),
+        LedgerCommand::Export {
+            data_dir,
+            format: ExportFormat::Csv,
+            out,
+        } => export::run(&data_dir, &out),
+        LedgerCommand::Settlement {
+            data_dir,
+            batch,
+            out,
+        } => settlement::run(&data_dir, batch, out.as_deref()),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(ToolError { message, code }) => {
+            eprintln!("clearway ledger: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Why a tool stopped, and its exit code.
+pub struct ToolError {
+    message: String,
+    code: u8,
+}
+
+impl ToolError {
+    fn unreadable(message: impl Into<String>) -> ToolError {
+        ToolError {
+            message: message.into(),
+            code: exit::UNREADABLE,
+        }
+    }
+
+    fn check(message: impl Into<String>) -> ToolError {
+        ToolError {
+            message: message.into(),
+            code: exit::CHECK_FAILED,
+        }
+    }
+}
+
+/// A data directory opened for reading: its manifest, network and storage, and the journal as
+/// scanned.
+struct Directory {
+    opened: Opened,
+    storage: FileStorage,
+    journal: JournalScan,
+}
+
+fn open(directory: &Path) -> Result<Directory, ToolError> {
+    if !directory.is_dir() {
+        return Err(ToolError::unreadable(format!(
+            "{} is not a directory",
+            directory.display()
+        )));
+    }
+    let opened = data_dir::open(directory).map_err(ToolError::unreadable)?;
+    let storage = FileStorage::open(directory)
+        .map_err(|error| ToolError::unreadable(format!("{}: {error}", directory.display())))?;
+    let journal = scan(&storage).map_err(|error| ToolError::unreadable(error.to_string()))?;
+    Ok(Directory {
+        opened,
+        storage,
+        journal,
+    })
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), ToolError> {
+    let text = serde_json::to_string_pretty(value).expect("reports serialise") + "\n";
+    std::fs::write(path, text)
+        .map_err(|error| ToolError::unreadable(format!("cannot write {}: {error}", path.display())))
+}
+
+/// The state rebuilt from the first journaled event, `observer` shown every event.
+fn rebuild_from_genesis(
+    directory: &Directory,
+    observer: &mut impl clearway_core::journal::ReplayObserver,
+) -> Result<clearway_core::journal::Rebuilt, ToolError> {
+    clearway_core::journal::rebuild(
+        &directory.storage,
+        &directory.journal,
+        &directory.opened.network,
+        directory.opened.mac,
+        directory.opened.ledger_config,
+        clearway_core::journal::ReplayFrom::Genesis,
+        observer,
+    )
+    .map_err(|error| ToolError::check(error.to_string()))
+}
