@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 
 use clearway_core::event::Event;
-use clearway_core::journal::{FileStorage, JournalWriter};
+use clearway_core::journal::{FileStorage, JournalWriter, Storage};
 use clearway_core::pipeline::{InputHandler, StageFault};
 use serde::Serialize;
 
@@ -15,8 +15,8 @@ use super::recording::Recording;
 use super::report::{Reports, ThreadReport};
 use super::snapshots::JournalProgress;
 
-/// The journal stage of a run.
-pub enum JournalStage {
+/// The journal stage of a run, over real files (or, in tests, simulated ones).
+pub enum JournalStage<S: Storage = FileStorage> {
     /// The input in memory, for the replay check.
     Memory {
         /// What was published, in order.
@@ -25,12 +25,12 @@ pub enum JournalStage {
         reports: Reports,
     },
     /// The input on disk.
-    Durable(Box<DurableJournal>),
+    Durable(Box<DurableJournal<S>>),
 }
 
 /// The durable journal as a stage: the writer, and what it measured.
-pub struct DurableJournal {
-    writer: JournalWriter<FileStorage>,
+pub struct DurableJournal<S: Storage = FileStorage> {
+    writer: JournalWriter<S>,
     /// How far the journal is durable, published after each group commit for the snapshot
     /// writer, which must not write a snapshot the journal does not yet cover.
     progress: JournalProgress,
@@ -57,13 +57,9 @@ pub struct JournalFigures {
     pub sync_latency_ns: Percentiles,
 }
 
-impl DurableJournal {
+impl<S: Storage> DurableJournal<S> {
     /// The stage over `writer`, publishing how far it is durable to `progress`.
-    pub fn new(
-        writer: JournalWriter<FileStorage>,
-        progress: JournalProgress,
-        reports: Reports,
-    ) -> DurableJournal {
+    pub fn new(writer: JournalWriter<S>, progress: JournalProgress, reports: Reports) -> Self {
         DurableJournal {
             writer,
             progress,
@@ -114,7 +110,7 @@ impl DurableJournal {
     }
 }
 
-impl InputHandler<Event> for JournalStage {
+impl<S: Storage> InputHandler<Event> for JournalStage<S> {
     #[inline]
     fn on_event(
         &mut self,
@@ -146,5 +142,114 @@ impl InputHandler<Event> for JournalStage {
                 let _ = journal.reports.send(ThreadReport::Durable(figures));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Arc;
+
+    use clearway_core::event::{Kind, ParticipantId, Results};
+    use clearway_core::journal::{scan, JournalConfig, SimulatedStorage};
+    use clearway_core::pipeline::{Handler, Handlers, Pipeline, StageConfig, TopologyConfig};
+    use crossbeam::channel::unbounded;
+
+    use super::*;
+
+    /// Stands for egress: the highest sequence it was let see, plus one.
+    struct Answers(Arc<AtomicU64>);
+
+    impl Handler<Event, Results> for Answers {
+        fn on_event(
+            &mut self,
+            _input: &Event,
+            _output: &mut Results,
+            sequence: u64,
+            _end_of_batch: bool,
+        ) -> Result<(), StageFault> {
+            self.0.fetch_max(sequence + 1, Ordering::AcqRel);
+            Ok(())
+        }
+    }
+
+    /// A journal whose disk `fault` breaks, and an egress that waits for it: the pipeline stops
+    /// with the journal's error, egress never saw an event past the last successful sync, and a
+    /// crash keeps every event up to there.
+    fn fail_stop(fault: impl Fn(&SimulatedStorage)) {
+        let storage = SimulatedStorage::new();
+        // Small segments, so that a run of 100,000 events rotates (and can find the disk full).
+        let config = JournalConfig {
+            segment_size_bytes: 1 << 20,
+            ..JournalConfig::default()
+        };
+        let writer =
+            JournalWriter::create(storage.clone(), config, 0, None).expect("a journal starts");
+        fault(&storage);
+        let progress = JournalProgress::default();
+        let answered = Arc::new(AtomicU64::new(0));
+        let (reports, _inbox) = unbounded();
+        let stage = std::sync::Mutex::new(Some(JournalStage::Durable(Box::new(
+            DurableJournal::new(writer, progress.clone(), reports),
+        ))));
+        let topology = TopologyConfig::new()
+            .ring_capacity(256)
+            .batch_size_max(16)
+            .stage(StageConfig::new("journal").batch_size_max(256))
+            .stage(StageConfig::new("egress").after(["journal"]))
+            .validate()
+            .expect("a valid topology");
+        let seen = Arc::clone(&answered);
+        let handlers = Handlers::new()
+            .input_stage("journal", move |_| {
+                stage.lock().unwrap().take().expect("one journal")
+            })
+            .stage("egress", move |_| Answers(Arc::clone(&seen)));
+        let pipeline = Pipeline::start(&topology, handlers).expect("the pipeline starts");
+        let mut producer = pipeline.producer().expect("a producer");
+        let mut published = 0u64;
+        while published < 100_000 {
+            let result = producer.publish(|sequence, input, output| {
+                *input = Event::operator(Kind::Cutover, ParticipantId::OPERATOR, 0, sequence);
+                input.sequence = sequence;
+                *output = Results::default();
+            });
+            if result.is_err() {
+                break;
+            }
+            published += 1;
+        }
+        drop(producer);
+        let error = pipeline
+            .shutdown()
+            .expect_err("the journal's fault stops the pipeline");
+        assert!(error.to_string().contains("journal"), "{error}");
+        assert!(published < 100_000, "the producer was stopped");
+        assert!(progress.failed.load(Ordering::Acquire));
+        let durable_next = progress.durable_next.load(Ordering::Acquire);
+        let answered = answered.load(Ordering::Acquire);
+        assert!(
+            answered <= durable_next,
+            "egress saw {answered} events, the journal made {durable_next} durable"
+        );
+        let after_crash = scan(&storage.crash(7)).expect("the journal scans");
+        assert!(after_crash.corruption.is_none());
+        assert!(after_crash.sequence_next.unwrap_or(0) >= durable_next);
+    }
+
+    #[test]
+    fn a_failed_sync_stops_the_run_before_anything_unsynced_is_answered() {
+        fail_stop(|storage| storage.fail_nth_sync(5));
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_run_before_anything_unwritten_is_answered() {
+        fail_stop(|storage| storage.fail_nth_write(5));
+    }
+
+    #[test]
+    fn a_full_disk_stops_the_run_before_anything_unwritten_is_answered() {
+        // Room for the first segment and half of the second.
+        fail_stop(|storage| storage.set_size_limit_bytes(Some(3 << 19)));
     }
 }
