@@ -13,7 +13,7 @@ use super::scan::{
 };
 use super::snapshot_file::{list_snapshots, read_snapshot, remove_stale_temporaries};
 use super::storage::Storage;
-use super::JournalError;
+use super::{JournalError, Operation};
 use crate::event::{Event, MacMode, Results};
 use crate::network::Network;
 use crate::stage::{
@@ -88,6 +88,8 @@ pub struct Recovery {
     pub torn_tail: Option<String>,
     /// A corrupt record the journal was cut at (asked for), and the events that discarded.
     pub truncated: Option<(Corruption, u64)>,
+    /// Snapshots removed with the cut: they covered events it discarded.
+    pub snapshots_removed: Vec<String>,
     /// Where the writer continues.
     pub resume: Option<Resume>,
 }
@@ -171,12 +173,14 @@ pub fn recover<S: Storage>(
     let scanned = scan(storage)?;
     let mut torn_tail = None;
     let mut truncated = None;
+    let mut snapshots_removed = Vec::new();
     if let Some(corruption) = &scanned.corruption {
         if !truncate_corrupt {
             return Err(RecoveryError::Corrupt(corruption.clone()));
         }
         let discarded = truncate_at(storage, corruption)?;
         truncated = Some((corruption.clone(), discarded));
+        snapshots_removed = remove_snapshots_past(storage)?;
     } else if let Some(tail) = &scanned.torn_tail {
         repair_torn_tail(storage, &scanned)?;
         torn_tail = Some(tail.to_string());
@@ -199,8 +203,30 @@ pub fn recover<S: Storage>(
         temporaries_removed,
         torn_tail,
         truncated,
+        snapshots_removed,
         resume,
     })
+}
+
+/// Removes the snapshots that cover events past the journal's end (after a cut, the events they
+/// include are gone), syncing the directory; returns their names.
+fn remove_snapshots_past<S: Storage>(storage: &mut S) -> Result<Vec<String>, JournalError> {
+    let journal_next = scan(storage)?.sequence_next.unwrap_or(0);
+    let mut removed = Vec::new();
+    for info in list_snapshots(storage)?.snapshots {
+        if info.sequence_next > journal_next {
+            storage.remove(&info.name).map_err(|error| {
+                JournalError::storage(Operation::Remove, &info.name, None, &error)
+            })?;
+            removed.push(info.name);
+        }
+    }
+    if !removed.is_empty() {
+        storage
+            .sync_directory()
+            .map_err(|error| JournalError::storage(Operation::SyncDirectory, "", None, &error))?;
+    }
+    Ok(removed)
 }
 
 /// Rebuilds the state `journal` (a clean scan of `storage`) and the snapshots describe.

@@ -168,7 +168,14 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         events_replayed: rebuilt.events_replayed,
         torn_tail: recovery.torn_tail,
         truncated: recovery.truncated.map(|(corruption, discarded)| {
-            format!("cut at {corruption}: {discarded} events discarded")
+            let mut said = format!("cut at {corruption}: {discarded} events discarded");
+            if !recovery.snapshots_removed.is_empty() {
+                said.push_str(&format!(
+                    ", and the snapshots that covered them removed ({})",
+                    recovery.snapshots_removed.join(", ")
+                ));
+            }
+            said
         }),
         snapshots_rejected: rebuilt.snapshots_rejected,
         next_sequence: rebuilt.next_sequence,

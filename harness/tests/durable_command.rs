@@ -1,0 +1,264 @@
+//! `clearway run --data-dir` and `clearway ledger`: a durable run restarts where it stopped; a
+//! corrupt journal record is refused by name, file and offset, by the node and by `verify`, and
+//! cut only when asked; flags that would change the state machine on a restart are refused; the
+//! tools answer a folder that is not a data directory with their exit code. Short runs at a
+//! modest rate: these check behaviour, never speed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn clearway(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clearway"))
+        .args(arguments)
+        .output()
+        .expect("the clearway binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("clearway-durable-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir_all(&path).unwrap();
+    path
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A short durable run in `dir`, with `extra` arguments.
+fn durable_run(dir: &Path, extra: &[&str]) -> Output {
+    let data = dir.join("data");
+    let json = dir.join("summary.json");
+    let out = dir.join("batches");
+    let mut arguments = vec![
+        "run",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--duration",
+        "0.4",
+        "--rate",
+        "20000",
+        "--cutover-ms",
+        "100",
+        "--bank-timeout-ms",
+        "100",
+        "--segment-size-mib",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    arguments.extend_from_slice(extra);
+    clearway(&arguments)
+}
+
+fn summary(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_restarted_run_continues_the_journal_from_its_snapshot() {
+    let dir = scratch("restart");
+    let first = durable_run(&dir, &["--snapshot-every", "3000"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let before = summary(&dir);
+    assert_eq!(before["durability"]["mode"], "fsync");
+    let journaled = before["durability"]["journal"]["events"].as_u64().unwrap();
+    assert_eq!(journaled, before["events"]["published"].as_u64().unwrap());
+    assert!(
+        before["durability"]["snapshots"]["written"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(before["ledger"]["replay_state_hash_ok"], true);
+
+    let second = durable_run(&dir, &["--durability", "none", "--snapshot-every", "3000"]);
+    assert!(second.status.success(), "{}", text(&second));
+    let after = summary(&dir);
+    let recovery = &after["durability"]["recovery"];
+    assert_eq!(recovery["resumed"], true);
+    assert_eq!(recovery["next_sequence"].as_u64().unwrap(), journaled);
+    assert!(recovery["snapshot"]
+        .as_str()
+        .unwrap()
+        .starts_with("snapshot-"));
+    assert_eq!(after["durability"]["mode"], "none");
+    // The replay check covers both runs' events, from the first.
+    assert_eq!(after["ledger"]["replay_state_hash_ok"], true);
+    assert_eq!(after["ok"], true);
+
+    let data = dir.join("data");
+    let verify = clearway(&["ledger", "verify", "--data-dir", data.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert!(text(&verify).contains("clean"));
+    let replay = dir.join("replay.json");
+    let replayed = clearway(&[
+        "ledger",
+        "replay",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--json",
+        replay.to_str().unwrap(),
+    ]);
+    assert!(replayed.status.success(), "{}", text(&replayed));
+    let replay: Value = serde_json::from_str(&std::fs::read_to_string(&replay).unwrap()).unwrap();
+    assert_eq!(replay["state_hash"], after["ledger"]["state_hash"]);
+    assert!(replay["snapshots_checked"].as_u64().unwrap() >= 2);
+    let settlement = clearway(&[
+        "ledger",
+        "settlement",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--batch",
+        "2",
+    ]);
+    assert!(settlement.status.success(), "{}", text(&settlement));
+    assert!(String::from_utf8_lossy(&settlement.stdout)
+        .starts_with("batch,participant,name,count,debit_fen,credit_fen,net_fen,direction\n2,"));
+    let missing = clearway(&[
+        "ledger",
+        "settlement",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--batch",
+        "999999",
+    ]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_corrupt_record_is_refused_by_name_and_cut_only_when_asked() {
+    let dir = scratch("corrupt");
+    // Snapshots too: those past the cut describe discarded events and must go with them.
+    let first = durable_run(&dir, &["--snapshot-every", "3000"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let events = summary(&dir)["durability"]["journal"]["events"]
+        .as_u64()
+        .unwrap();
+    assert!(events > 200, "{events} events");
+    // Flip a bit in the 101st record of the first segment: records follow it, so this is
+    // corruption, not a torn tail.
+    let data = dir.join("data");
+    let segment = data.join("journal-00000000000000000000.seg");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[100 * 128 + 40] ^= 0x10;
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let verify = clearway(&["ledger", "verify", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    let said = text(&verify);
+    assert!(
+        said.contains("journal-00000000000000000000.seg") && said.contains("offset 12800"),
+        "{said}"
+    );
+    let refused = durable_run(&dir, &[]);
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+    let said = text(&refused);
+    assert!(
+        said.contains("offset 12800") && said.contains("--truncate-corrupt"),
+        "{said}"
+    );
+
+    let cut = durable_run(&dir, &["--truncate-corrupt"]);
+    assert!(cut.status.success(), "{}", text(&cut));
+    let truncated = summary(&dir)["durability"]["recovery"]["truncated"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        truncated.contains(&format!("{} events discarded", events - 100)),
+        "{truncated}"
+    );
+    assert_eq!(
+        summary(&dir)["durability"]["recovery"]["next_sequence"],
+        100
+    );
+    let verify = clearway(&["ledger", "verify", "--data-dir", data.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_restart_that_would_change_the_state_machine_is_refused() {
+    let dir = scratch("refuse");
+    let first = durable_run(&dir, &[]);
+    assert!(first.status.success(), "{}", text(&first));
+    for (extra, expected) in [
+        (&["--mac", "none"][..], "--mac"),
+        (&["--bank-timeout-ms", "250"][..], "--bank-timeout-ms"),
+        (
+            &["--config", "../config/example.toml"][..],
+            "another network",
+        ),
+    ] {
+        let mut arguments: Vec<&str> = extra.to_vec();
+        let config = format!("{}/../config/example.toml", env!("CARGO_MANIFEST_DIR"));
+        if extra[0] == "--config" {
+            arguments[1] = &config;
+        }
+        let refused = durable_run(&dir, &arguments);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&refused)
+        );
+        assert!(
+            text(&refused).contains(expected),
+            "{extra:?}: {}",
+            text(&refused)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn durability_flags_without_a_data_directory_and_tools_without_one_get_their_codes() {
+    let dir = scratch("codes");
+    let rows: [(&[&str], i32, &str); 4] = [
+        (&["run", "--durability", "fsync"], 2, "needs --data-dir"),
+        (
+            &["run", "--data-dir", "unused", "--transport", "channel"],
+            2,
+            "ring transport",
+        ),
+        (
+            &["ledger", "verify", "--data-dir", "/nonexistent/clearway"],
+            3,
+            "not a directory",
+        ),
+        (
+            &["ledger", "replay", "--data-dir", dir.to_str().unwrap()],
+            3,
+            "clearway.json",
+        ),
+    ];
+    for (arguments, code, expected) in rows {
+        let output = clearway(arguments);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{arguments:?}: {}",
+            text(&output)
+        );
+        assert!(
+            text(&output).contains(expected),
+            "{arguments:?}: {}",
+            text(&output)
+        );
+    }
+    assert!(
+        !Path::new("unused").exists(),
+        "a refused run made its data directory"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
