@@ -38,13 +38,15 @@ for mode in ("memory", "none", "fsync"):
             s["throughput_per_s"], s["latency_ns"]["p50"], s["latency_ns"]["p99"],
             s["durability"]["written_mb_per_s"] or 0.0, j.get("events_per_commit_mean", 0.0),
             (j.get("sync_latency_ns") or {}).get("p50", 0), (j.get("sync_latency_ns") or {}).get("p99", 0),
+            (j.get("durable_latency_ns") or {}).get("p50", 0), (j.get("durable_latency_ns") or {}).get("p99", 0),
             s["ok"]))
         r = rows[mode][-1]
         print(f"round {round} {mode:>6}: {r[0]:>10,.0f}/s  p50 {r[1]/1e3:>9.1f} µs  p99 {r[2]/1e3:>9.1f} µs"
-              f"  {r[3]:>6.1f} MB/s  {r[4]:>7.1f} events/commit  sync p50 {r[5]/1e3:>7.1f} µs p99 {r[6]/1e3:>7.1f} µs  ok={r[7]}")
-med = {m: [statistics.median(c) for c in zip(*[r[:7] for r in v])] for m, v in rows.items()}
+              f"  {r[3]:>6.1f} MB/s  {r[4]:>7.1f} events/commit  sync p50 {r[5]/1e3:>7.1f} µs p99 {r[6]/1e3:>7.1f} µs"
+              f"  durable p50 {r[7]/1e3:>7.1f} µs p99 {r[8]/1e3:>8.1f} µs  ok={r[9]}")
+med = {m: [statistics.median(c) for c in zip(*[r[:9] for r in v])] for m, v in rows.items()}
 print()
-print(f"{'mode':>6} {'throughput/s':>13} {'p50 µs':>9} {'p99 µs':>9} {'MB/s':>7} {'ev/commit':>9} {'sync p50':>9} {'sync p99':>9}  ÷ memory (throughput)")
+print(f"{'mode':>6} {'throughput/s':>13} {'p50 µs':>9} {'p99 µs':>9} {'MB/s':>7} {'ev/commit':>9} {'sync p50':>9} {'sync p99':>9} {'dur. p50':>9} {'dur. p99':>9}  ÷ memory (throughput)")
 for mode, m in med.items():
-    print(f"{mode:>6} {m[0]:>13,.0f} {m[1]/1e3:>9.1f} {m[2]/1e3:>9.1f} {m[3]:>7.1f} {m[4]:>9.1f} {m[5]/1e3:>9.1f} {m[6]/1e3:>9.1f}  {m[0]/med['memory'][0]:.3f}")
+    print(f"{mode:>6} {m[0]:>13,.0f} {m[1]/1e3:>9.1f} {m[2]/1e3:>9.1f} {m[3]:>7.1f} {m[4]:>9.1f} {m[5]/1e3:>9.1f} {m[6]/1e3:>9.1f} {m[7]/1e3:>9.1f} {m[8]/1e3:>9.1f}  {m[0]/med['memory'][0]:.3f}")
 PY

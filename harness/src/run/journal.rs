@@ -10,6 +10,7 @@ use clearway_core::journal::{FileStorage, JournalWriter, Storage};
 use clearway_core::pipeline::{InputHandler, StageFault};
 use serde::Serialize;
 
+use super::clock::RunClock;
 use super::latency::{Latencies, Percentiles};
 use super::recording::Recording;
 use super::report::{Reports, ThreadReport};
@@ -36,7 +37,12 @@ pub struct DurableJournal<S: Storage = FileStorage> {
     progress: JournalProgress,
     figures: JournalFigures,
     sync_latencies: Latencies,
-    events_this_group: u64,
+    /// Event time to durable, per event: what the journal adds before egress may answer.
+    durable_latencies: Latencies,
+    /// The event times of the group being gathered, recorded once it is durable (one clock read
+    /// per group); allocated at start for the largest group, a ring's worth.
+    group_event_ns: Vec<u64>,
+    clock: RunClock,
     reports: Reports,
 }
 
@@ -55,17 +61,30 @@ pub struct JournalFigures {
     pub events_per_commit_max: u64,
     /// How long each fdatasync took (zero with durability `none`).
     pub sync_latency_ns: Percentiles,
+    /// Per event, from its event time (ingress) to the end of the group commit that made it
+    /// durable: the journal's share of end-to-end latency, paid once for a payment and once
+    /// for its bank's reply.
+    pub durable_latency_ns: Percentiles,
 }
 
 impl<S: Storage> DurableJournal<S> {
-    /// The stage over `writer`, publishing how far it is durable to `progress`.
-    pub fn new(writer: JournalWriter<S>, progress: JournalProgress, reports: Reports) -> Self {
+    /// The stage over `writer`, publishing how far it is durable to `progress`; groups are at
+    /// most `group_size_max` events (the stage's batch limit), timed on `clock`.
+    pub fn new(
+        writer: JournalWriter<S>,
+        progress: JournalProgress,
+        clock: RunClock,
+        group_size_max: usize,
+        reports: Reports,
+    ) -> Self {
         DurableJournal {
             writer,
             progress,
             figures: JournalFigures::default(),
             sync_latencies: Latencies::new(),
-            events_this_group: 0,
+            durable_latencies: Latencies::new(),
+            group_event_ns: Vec::with_capacity(group_size_max.max(1)),
+            clock,
             reports,
         }
     }
@@ -82,7 +101,11 @@ impl<S: Storage> DurableJournal<S> {
         if let Err(error) = self.writer.append(event.sequence, event) {
             return Err(self.failed(error));
         }
-        self.events_this_group += 1;
+        if self.group_event_ns.len() == self.group_event_ns.capacity() {
+            // A batch longer than the stage's limit cannot come; commit early if it does.
+            self.commit()?;
+        }
+        self.group_event_ns.push(event.event_ns);
         if end_of_batch {
             self.commit()?;
         }
@@ -94,14 +117,17 @@ impl<S: Storage> DurableJournal<S> {
             Ok(commit) => commit,
             Err(error) => return Err(self.failed(error)),
         };
-        self.figures.events += self.events_this_group;
+        let now_ns = self.clock.now_ns();
+        for &event_ns in &self.group_event_ns {
+            self.durable_latencies
+                .record(now_ns.saturating_sub(event_ns));
+        }
+        let events = self.group_event_ns.len() as u64;
+        self.group_event_ns.clear();
+        self.figures.events += events;
         self.figures.bytes += commit.bytes;
         self.figures.commits += 1;
-        self.figures.events_per_commit_max = self
-            .figures
-            .events_per_commit_max
-            .max(self.events_this_group);
-        self.events_this_group = 0;
+        self.figures.events_per_commit_max = self.figures.events_per_commit_max.max(events);
         self.sync_latencies.record(commit.sync_ns);
         self.progress
             .durable_next
@@ -139,6 +165,7 @@ impl<S: Storage> InputHandler<Event> for JournalStage<S> {
                     figures.events_per_commit_mean = figures.events as f64 / figures.commits as f64;
                 }
                 figures.sync_latency_ns = journal.sync_latencies.percentiles();
+                figures.durable_latency_ns = journal.durable_latencies.percentiles();
                 let _ = journal.reports.send(ThreadReport::Durable(figures));
             }
         }
@@ -189,9 +216,14 @@ mod tests {
         let progress = JournalProgress::default();
         let answered = Arc::new(AtomicU64::new(0));
         let (reports, _inbox) = unbounded();
-        let stage = std::sync::Mutex::new(Some(JournalStage::Durable(Box::new(
-            DurableJournal::new(writer, progress.clone(), reports),
-        ))));
+        let stage =
+            std::sync::Mutex::new(Some(JournalStage::Durable(Box::new(DurableJournal::new(
+                writer,
+                progress.clone(),
+                RunClock::start_at(0),
+                256,
+                reports,
+            )))));
         let topology = TopologyConfig::new()
             .ring_capacity(256)
             .batch_size_max(16)

@@ -310,6 +310,8 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         Some(writer) => JournalStage::Durable(Box::new(DurableJournal::new(
             writer,
             progress.clone(),
+            clock,
+            crate::constants::RUN_RING_CAPACITY,
             reports.clone(),
         ))),
         None => JournalStage::Memory {

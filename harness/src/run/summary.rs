@@ -267,7 +267,7 @@ impl fmt::Display for Summary {
                 writeln!(
                     out,
                     "  journal      {} in {}: {} events, {:.1} MB/s, {} group commits of {:.0} \
-                     events on average (max {}); sync {}",
+                     events on average (max {})",
                     self.durability.mode,
                     directory,
                     thousands(journal.events),
@@ -275,8 +275,9 @@ impl fmt::Display for Summary {
                     thousands(journal.commits),
                     journal.events_per_commit_mean,
                     journal.events_per_commit_max,
-                    journal.sync_latency_ns
                 )?;
+                writeln!(out, "    fdatasync  {}", journal.sync_latency_ns)?;
+                writeln!(out, "    durable    {}", journal.durable_latency_ns)?;
                 if let Some(snapshots) = &self.durability.snapshots {
                     writeln!(
                         out,
