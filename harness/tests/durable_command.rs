@@ -5,22 +5,16 @@
 //! modest rate: these check behaviour, never speed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn clearway(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearway"))
-        .args(arguments)
-        .output()
-        .expect("the clearway binary runs")
-}
+mod common;
+
+use common::clearway;
 
 fn scratch(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("clearway-durable-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&path);
-    std::fs::create_dir_all(&path).unwrap();
-    path
+    common::scratch("durable", name)
 }
 
 fn text(output: &Output) -> String {

@@ -4,22 +4,15 @@
 //! bank timeout so the drain is short): these check behaviour, never speed.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn clearway(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearway"))
-        .args(arguments)
-        .output()
-        .expect("the clearway binary runs")
-}
+mod common;
+
+use common::clearway;
 
 fn scratch(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("clearway-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&path);
-    std::fs::create_dir_all(&path).unwrap();
-    path
+    common::scratch("run", name)
 }
 
 /// Runs briefly with `extra` arguments; returns the exit code, stdout and the parsed JSON.

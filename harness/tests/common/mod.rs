@@ -1,0 +1,22 @@
+//! What the command tests share: running the built `clearway`, and a scratch folder per test.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// `clearway` with `arguments`, run to the end.
+pub fn clearway(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clearway"))
+        .args(arguments)
+        .output()
+        .expect("the clearway binary runs")
+}
+
+/// An empty folder for the test `name` of the file `prefix`, under the system's temporary
+/// directory and this process's id.
+pub fn scratch(prefix: &str, name: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("clearway-{prefix}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir_all(&path).unwrap();
+    path
+}
