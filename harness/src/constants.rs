@@ -54,3 +54,9 @@ pub const SEGMENT_SIZE_MIB_DEFAULT: u64 = 64;
 /// under 2 s, which bounds recovery. Saving costs route and the ledger a pause of tens of
 /// milliseconds (52 ms measured at 180,000/s), paid once per interval.
 pub const SNAPSHOT_EVERY_EVENTS_DEFAULT: u64 = 2_000_000;
+
+/// Bits a durable start's first sequence is shifted by to give its transaction ids their own
+/// range: a start may send 2^40 ids (~70 days at 180,000 payments/s) before reaching the next
+/// start's range, which begins at least one journaled event (2^40 ids) later; and the offset
+/// stays below the load generator's never-sent bit (2^95) for journals under 2^55 events.
+pub const TXN_ID_OFFSET_SHIFT: u32 = 40;

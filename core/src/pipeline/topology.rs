@@ -13,6 +13,7 @@
 //!
 //! [[stage]]
 //! name = "journal"              # no `after`: reads straight from the producer
+//! batch_size_max = 4096         # this stage's own batch limit (default: the topology's)
 //!
 //! [[stage]]
 //! name = "authorize"

@@ -227,6 +227,16 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     if args.segment_size_mib == 0 {
         return Err(RunError::usage("--segment-size-mib must be at least 1"));
     }
+    // The layout first: a refused topology must not leave a new data directory behind.
+    let cores = available_cores();
+    let layout = layout::choose(
+        &args.topology,
+        args.workers,
+        args.producers,
+        args.data_dir.is_some(),
+        &cores,
+    )
+    .map_err(RunError::usage)?;
     let durable = match &args.data_dir {
         Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
         None => None,
@@ -274,15 +284,6 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         }
     };
     let network = Arc::new(network);
-    let cores = available_cores();
-    let layout = layout::choose(
-        &args.topology,
-        args.workers,
-        args.producers,
-        args.data_dir.is_some(),
-        &cores,
-    )
-    .map_err(RunError::usage)?;
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
 
@@ -301,7 +302,7 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     let answered = Arc::new(AtomicU64::new(0));
     // Each start against a data directory numbers its payments from its own range, so a restart
     // never resends an id the journal already holds (see `Institutions::numbered_from`).
-    let id_offset = u128::from(start.next_sequence) << TXN_ID_OFFSET_SHIFT;
+    let id_offset = u128::from(start.next_sequence) << crate::constants::TXN_ID_OFFSET_SHIFT;
     let progress = JournalProgress::default();
     progress
         .durable_next
@@ -429,11 +430,6 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         durability,
     )
 }
-
-/// Bits the first sequence of a start is shifted by to give its transaction ids their own
-/// range: 2^40 ids per start (6 years at 180,000/s) before two starts' ranges could meet, and a
-/// journal of 2^55 events before the offset nears the ids' 96 bits.
-const TXN_ID_OFFSET_SHIFT: u32 = 40;
 
 /// Where this run continues from: a recovered data directory, or nothing.
 struct Continuation {

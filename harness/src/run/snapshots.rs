@@ -21,7 +21,9 @@ use crossbeam::channel::{Receiver, Sender};
 use serde::Serialize;
 
 /// When to snapshot: at the first cutover whose sequence reaches `every_events` past the last
-/// snapshot (or the start). A pure function of the events, so route and the ledger agree.
+/// snapshot (or the start). A function of the input events alone (not of any stage's results,
+/// which route and the ledger see at different points), so the two always agree. A cutover
+/// that was refused is as good a point as any: the state after it is just as whole.
 #[derive(Clone, Copy, Debug)]
 pub struct SnapshotPolicy {
     every_events: u64,
@@ -40,10 +42,9 @@ impl SnapshotPolicy {
 
     /// Whether the state after `input` is to be saved.
     #[inline]
-    pub fn due(&mut self, input: &Event, output: &Results) -> bool {
+    pub fn due(&mut self, input: &Event) -> bool {
         if self.every_events == 0
             || input.kind != Kind::Cutover
-            || output.decline.is_some()
             || input.sequence + 1 < self.next_due
         {
             return false;
@@ -122,7 +123,7 @@ impl<H: Handler<Event, Results> + SavesState> Handler<Event, Results> for Snapsh
     ) -> Result<(), StageFault> {
         self.inner.on_event(input, output, sequence, end_of_batch)?;
         if let Some(parts) = &self.parts {
-            if self.policy.due(input, output) {
+            if self.policy.due(input) {
                 let started = Instant::now();
                 let state = self.inner.save_state();
                 let part = SnapshotPart {
@@ -225,7 +226,7 @@ fn wait_until_durable(progress: &JournalProgress, next_sequence: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clearway_core::event::{Decline, ParticipantId};
+    use clearway_core::event::ParticipantId;
 
     fn cutover(sequence: u64) -> Event {
         Event {
@@ -237,25 +238,19 @@ mod tests {
     #[test]
     fn the_policy_picks_the_first_cutover_past_each_interval() {
         let mut policy = SnapshotPolicy::new(100, 1_000);
-        let accepted = Results::default();
         let due: Vec<u64> = [1_050, 1_099, 1_100, 1_150, 1_199, 1_250, 1_400]
             .into_iter()
-            .filter(|&sequence| policy.due(&cutover(sequence), &accepted))
+            .filter(|&sequence| policy.due(&cutover(sequence)))
             .collect();
         assert_eq!(due, vec![1_099, 1_199, 1_400]);
-        let refused = Results {
-            decline: Some(Decline::BadMac),
-            ..Results::default()
-        };
         let mut policy = SnapshotPolicy::new(100, 0);
-        assert!(!policy.due(&cutover(500), &refused));
         let payment = Event {
             sequence: 500,
             ..Event::default()
         };
-        assert!(!policy.due(&payment, &accepted));
-        assert!(policy.due(&cutover(500), &accepted));
+        assert!(!policy.due(&payment));
+        assert!(policy.due(&cutover(500)));
         let mut never = SnapshotPolicy::new(0, 0);
-        assert!(!never.due(&cutover(1 << 40), &accepted));
+        assert!(!never.due(&cutover(1 << 40)));
     }
 }
