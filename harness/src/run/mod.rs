@@ -559,11 +559,12 @@ fn run_ring(
             .map(|producer| RingIngress { producer, base })
             .map_err(|error| error.to_string())
     });
-    let counters = pipeline.counters();
+    // The counters as shutdown returns them, once every stage has drained: read before it, they
+    // would miss the events still in flight when the producers stopped.
     let shutdown = pipeline.shutdown();
     // A stage's failure (a journal that cannot write, say) explains why the producers stopped:
     // report it first.
-    shutdown.map_err(|error| RunError {
+    let counters = shutdown.map_err(|error| RunError {
         message: error.to_string(),
         code: exit::RUN_FAILED,
     })?;

@@ -278,7 +278,12 @@ impl fmt::Display for Summary {
                 )?;
                 writeln!(out, "    fdatasync  {}", journal.sync_latency_ns)?;
                 writeln!(out, "    durable    {}", journal.durable_latency_ns)?;
-                if let Some(snapshots) = &self.durability.snapshots {
+                if let Some(snapshots) = self
+                    .durability
+                    .snapshots
+                    .as_ref()
+                    .filter(|snapshots| snapshots.written > 0)
+                {
                     writeln!(
                         out,
                         "  snapshots    {} written (last {} bytes); longest pause to save {}",
