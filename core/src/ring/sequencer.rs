@@ -7,7 +7,7 @@
 //!   slot carries its own availability flag so a consumer never reads a half-written slot.
 //!
 //! Both claim and publish `n` slots in one step, and both wait (never drop, never overwrite) while
-//! the ring is full, by the producer's [`WaitStrategy`](super::WaitStrategy).
+//! the ring is full, by the producer's [`WaitStrategy`].
 
 mod multi;
 mod single;
