@@ -272,3 +272,32 @@ const _: () = assert!(SEGMENT_SIZE_BYTES_DEFAULT >= WRITE_BUFFER_BYTES_DEFAULT a
 const _: () = assert!(JOURNAL_RECORD_SIZE_BYTES <= WRITE_BUFFER_BYTES_DEFAULT);
 const _: () = assert!(WRITE_BUFFER_BYTES_DEFAULT <= WRITE_BUFFER_BYTES_MAX);
 const _: () = assert!(WRITE_BUFFER_BYTES_DEFAULT % JOURNAL_RECORD_SIZE_BYTES == 0);
+
+// ---- The wire protocol ----
+
+/// The longest reason an ERROR frame carries, in bytes of UTF-8. A reason is one sentence for a
+/// person reading a log (the longest [`WireError`](crate::wire::WireError) sentence is under 100
+/// bytes); 256 bytes leave room for a sentence in Chinese (3 bytes a character, 85 characters)
+/// while keeping an ERROR frame within [`FRAME_SIZE_MAX`].
+pub const ERROR_REASON_LENGTH_MAX: usize = 256;
+
+/// The largest frame on the wire in bytes, its 4-byte length field included. The largest fixed
+/// frame is a PAYMENT or REPLY: 4 (length) + 2 (version, type) + 90 (the signed event fields) =
+/// 96 bytes; an ERROR is at most 4 + 2 + 4 (code, reason length) + [`ERROR_REASON_LENGTH_MAX`]
+/// (256) = 266 bytes. Rounded up to the next power of two, 512: a reader that holds a few of them
+/// stays within a few KiB per connection, and any length field above it is refused before a
+/// single byte more is read.
+pub const FRAME_SIZE_MAX: usize = 512;
+
+/// Frames a [`FrameReader`](crate::wire::FrameReader)'s buffer holds at the largest frame size:
+/// 16 × 512 B = 8 KiB per connection, enough for 85 PAYMENT frames a read at 96 bytes each, so a
+/// read system call is paid over dozens of payments while 10,000 connections still take only
+/// 80 MiB.
+pub const FRAME_READER_FRAME_COUNT: usize = 16;
+
+const _: () = assert!(FRAME_SIZE_MAX.is_power_of_two());
+const _: () = assert!(4 + 2 + 90 <= FRAME_SIZE_MAX);
+const _: () = assert!(4 + 2 + 4 + ERROR_REASON_LENGTH_MAX <= FRAME_SIZE_MAX);
+const _: () = assert!(ERROR_REASON_LENGTH_MAX <= u16::MAX as usize);
+const _: () = assert!(FRAME_SIZE_MAX <= u32::MAX as usize);
+const _: () = assert!(FRAME_READER_FRAME_COUNT >= 2);

@@ -14,9 +14,11 @@
 //! | [`stage`] | authorize, route and the ledger, each a handler over the switch's slot |
 //! | [`reference_model`] | the same rules, single-threaded and obvious: what the stages are held to |
 //! | [`journal`] | the on-disk journal: records, segments, the group-committing writer, recovery's scan, snapshot files |
+//! | [`wire`] | the binary protocol's codec: frames, their encoder and decoder, the HELLO's MAC, the stream reader |
 //! | [`constants`] | every limit, with the reasoning behind its number |
 //!
-//! The wire protocol and the network node are built on these and arrive in `wire/` and `node/`.
+//! The network node is built on these and arrives in `node/`; `docs/PROTOCOL.md` gives the wire
+//! protocol byte by byte.
 //! `docs/SWITCH.md` gives the stages' rules exactly.
 //!
 //! `docs/ARCHITECTURE.md` at the repository root has the glossary and the argument for why the
@@ -36,3 +38,5 @@ pub mod reference_model;
 pub mod ring;
 #[cfg(not(loom))]
 pub mod stage;
+#[cfg(not(loom))]
+pub mod wire;

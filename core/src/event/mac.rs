@@ -61,19 +61,31 @@ impl MacKey {
 
     /// The MAC of `event` under this key.
     pub fn sign(&self, event: &Event) -> Mac {
+        self.sign_bytes(&event.signed_bytes())
+    }
+
+    /// Whether `event.mac` is the MAC of `event` under this key, compared in constant time.
+    pub fn verify(&self, event: &Event) -> bool {
+        self.verify_bytes(&event.signed_bytes(), &event.mac)
+    }
+
+    /// The MAC of any `message` under this key: HMAC-SHA256 truncated to [`MAC_LENGTH`] bytes.
+    /// What [`MacKey::sign`] computes over an event's signed bytes, and the wire's HELLO over its
+    /// own.
+    pub fn sign_bytes(&self, message: &[u8]) -> Mac {
         let mut mac = self.keyed.clone();
-        mac.update(&event.signed_bytes());
+        mac.update(message);
         let full = mac.finalize().into_bytes();
         let mut truncated = [0u8; MAC_LENGTH];
         truncated.copy_from_slice(&full[..MAC_LENGTH]);
         Mac(truncated)
     }
 
-    /// Whether `event.mac` is the MAC of `event` under this key, compared in constant time.
-    pub fn verify(&self, event: &Event) -> bool {
-        let mut mac = self.keyed.clone();
-        mac.update(&event.signed_bytes());
-        mac.verify_truncated_left(&event.mac.0).is_ok()
+    /// Whether `mac` is the MAC of `message` under this key, compared in constant time.
+    pub fn verify_bytes(&self, message: &[u8], mac: &Mac) -> bool {
+        let mut keyed = self.keyed.clone();
+        keyed.update(message);
+        keyed.verify_truncated_left(&mac.0).is_ok()
     }
 }
 
