@@ -65,6 +65,44 @@ pub mod exit {
     pub const UNREADABLE: u8 = 3;
     /// The switch failed while running: a stage panicked or faulted.
     pub const RUN_FAILED: u8 = 4;
+
+    /// Why a command stopped, and the exit code that says so.
+    #[derive(Debug)]
+    pub struct Failure {
+        /// What to tell the user.
+        pub message: String,
+        /// One of the codes above.
+        pub code: u8,
+    }
+
+    impl Failure {
+        /// The command line or a setting was wrong.
+        pub fn usage(message: impl Into<String>) -> Failure {
+            Failure::with(USAGE, message)
+        }
+
+        /// A file could not be read or written.
+        pub fn unreadable(message: impl Into<String>) -> Failure {
+            Failure::with(UNREADABLE, message)
+        }
+
+        /// A check failed.
+        pub fn check(message: impl Into<String>) -> Failure {
+            Failure::with(CHECK_FAILED, message)
+        }
+
+        /// The switch failed while running.
+        pub fn failed(message: impl Into<String>) -> Failure {
+            Failure::with(RUN_FAILED, message)
+        }
+
+        fn with(code: u8, message: impl Into<String>) -> Failure {
+            Failure {
+                message: message.into(),
+                code,
+            }
+        }
+    }
 }
 
 fn main() -> ExitCode {

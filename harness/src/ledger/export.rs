@@ -23,7 +23,8 @@ use clearway_core::event::{Event, Kind, Outcome, ParticipantId, Results, TxnId};
 use clearway_core::journal::ReplayObserver;
 use clearway_core::stage::{BatchReport, Expiry, Ledger};
 
-use super::{open, rebuild_from_genesis, ToolError};
+use super::{open, rebuild_from_genesis};
+use crate::exit::Failure;
 
 /// A payment as its row describes it, waiting for its bank while forwarded.
 #[derive(Clone, Copy)]
@@ -113,15 +114,15 @@ impl ReplayObserver for Export {
     }
 }
 
-pub fn run(data_dir: &Path, out: &Path) -> Result<ExitCode, ToolError> {
+pub fn run(data_dir: &Path, out: &Path) -> Result<ExitCode, Failure> {
     let directory = open(data_dir)?;
     std::fs::create_dir_all(out).map_err(|error| {
-        ToolError::unreadable(format!("cannot create {}: {error}", out.display()))
+        Failure::unreadable(format!("cannot create {}: {error}", out.display()))
     })?;
     let payments_path = out.join("payments.csv");
     let positions_path = out.join("positions.csv");
     let cannot = |path: &Path, error: std::io::Error| {
-        ToolError::unreadable(format!("cannot write {}: {error}", path.display()))
+        Failure::unreadable(format!("cannot write {}: {error}", path.display()))
     };
     let file = File::create(&payments_path).map_err(|error| cannot(&payments_path, error))?;
     let mut export = Export {

@@ -22,7 +22,7 @@ use clap::{Subcommand, ValueEnum};
 use clearway_core::journal::{scan, FileStorage, JournalScan};
 
 use crate::data_dir::{self, Opened};
-use crate::exit;
+use crate::exit::Failure;
 
 /// `clearway ledger`'s tools.
 #[derive(Subcommand, Debug)]
@@ -99,31 +99,9 @@ pub fn run(command: LedgerCommand) -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
-        Err(ToolError { message, code }) => {
+        Err(Failure { message, code }) => {
             eprintln!("clearway ledger: {message}");
             ExitCode::from(code)
-        }
-    }
-}
-
-/// Why a tool stopped, and its exit code.
-pub struct ToolError {
-    message: String,
-    code: u8,
-}
-
-impl ToolError {
-    fn unreadable(message: impl Into<String>) -> ToolError {
-        ToolError {
-            message: message.into(),
-            code: exit::UNREADABLE,
-        }
-    }
-
-    fn check(message: impl Into<String>) -> ToolError {
-        ToolError {
-            message: message.into(),
-            code: exit::CHECK_FAILED,
         }
     }
 }
@@ -136,17 +114,17 @@ struct Directory {
     journal: JournalScan,
 }
 
-fn open(directory: &Path) -> Result<Directory, ToolError> {
+fn open(directory: &Path) -> Result<Directory, Failure> {
     if !directory.is_dir() {
-        return Err(ToolError::unreadable(format!(
+        return Err(Failure::unreadable(format!(
             "{} is not a directory",
             directory.display()
         )));
     }
-    let opened = data_dir::open(directory).map_err(ToolError::unreadable)?;
+    let opened = data_dir::open(directory).map_err(Failure::unreadable)?;
     let storage = FileStorage::open(directory)
-        .map_err(|error| ToolError::unreadable(format!("{}: {error}", directory.display())))?;
-    let journal = scan(&storage).map_err(|error| ToolError::unreadable(error.to_string()))?;
+        .map_err(|error| Failure::unreadable(format!("{}: {error}", directory.display())))?;
+    let journal = scan(&storage).map_err(|error| Failure::unreadable(error.to_string()))?;
     Ok(Directory {
         opened,
         storage,
@@ -154,17 +132,17 @@ fn open(directory: &Path) -> Result<Directory, ToolError> {
     })
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), ToolError> {
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).expect("reports serialise") + "\n";
     std::fs::write(path, text)
-        .map_err(|error| ToolError::unreadable(format!("cannot write {}: {error}", path.display())))
+        .map_err(|error| Failure::unreadable(format!("cannot write {}: {error}", path.display())))
 }
 
 /// The state rebuilt from the first journaled event, `observer` shown every event.
 fn rebuild_from_genesis(
     directory: &Directory,
     observer: &mut impl clearway_core::journal::ReplayObserver,
-) -> Result<clearway_core::journal::Rebuilt, ToolError> {
+) -> Result<clearway_core::journal::Rebuilt, Failure> {
     clearway_core::journal::rebuild(
         &directory.storage,
         &directory.journal,
@@ -174,5 +152,5 @@ fn rebuild_from_genesis(
         clearway_core::journal::ReplayFrom::Genesis,
         observer,
     )
-    .map_err(|error| ToolError::check(error.to_string()))
+    .map_err(|error| Failure::check(error.to_string()))
 }

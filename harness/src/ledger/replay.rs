@@ -8,7 +8,8 @@ use clearway_core::journal::ReplayObserver;
 use clearway_core::stage::BatchReport;
 use serde::Serialize;
 
-use super::{open, rebuild_from_genesis, write_json, ToolError};
+use super::{open, rebuild_from_genesis, write_json};
+use crate::exit::Failure;
 
 /// What the replay reached.
 #[derive(Serialize)]
@@ -42,7 +43,7 @@ impl ReplayObserver for Batches {
     }
 }
 
-pub fn run(data_dir: &Path, json: Option<&Path>) -> Result<ExitCode, ToolError> {
+pub fn run(data_dir: &Path, json: Option<&Path>) -> Result<ExitCode, Failure> {
     let directory = open(data_dir)?;
     let mut batches = Batches::default();
     let rebuilt = rebuild_from_genesis(&directory, &mut batches)?;
@@ -99,7 +100,7 @@ pub fn run(data_dir: &Path, json: Option<&Path>) -> Result<ExitCode, ToolError> 
         write_json(path, &replayed)?;
     }
     if replayed.positions_sum_fen != 0 {
-        return Err(ToolError::check(format!(
+        return Err(Failure::check(format!(
             "positions sum to {} fen, not 0",
             replayed.positions_sum_fen
         )));

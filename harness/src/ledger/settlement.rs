@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clearway_core::journal::ReplayObserver;
 use clearway_core::stage::BatchReport;
 
-use super::{open, rebuild_from_genesis, ToolError};
+use super::{open, rebuild_from_genesis};
+use crate::exit::Failure;
 
 /// Keeps the batch asked for, or every batch.
 struct Reports {
@@ -22,7 +23,7 @@ impl ReplayObserver for Reports {
     }
 }
 
-pub fn run(data_dir: &Path, batch: Option<u64>, out: Option<&Path>) -> Result<ExitCode, ToolError> {
+pub fn run(data_dir: &Path, batch: Option<u64>, out: Option<&Path>) -> Result<ExitCode, Failure> {
     let directory = open(data_dir)?;
     let mut reports = Reports {
         batch,
@@ -31,7 +32,7 @@ pub fn run(data_dir: &Path, batch: Option<u64>, out: Option<&Path>) -> Result<Ex
     let rebuilt = rebuild_from_genesis(&directory, &mut reports)?;
     if let Some(batch) = batch {
         if reports.reports.is_empty() {
-            return Err(ToolError::check(format!(
+            return Err(Failure::check(format!(
                 "batch {batch} is not closed in this journal: batches 1 to {} are",
                 rebuilt.ledger.batch_number().saturating_sub(1)
             )));
@@ -39,11 +40,11 @@ pub fn run(data_dir: &Path, batch: Option<u64>, out: Option<&Path>) -> Result<Ex
     }
     if let Some(out) = out {
         std::fs::create_dir_all(out).map_err(|error| {
-            ToolError::unreadable(format!("cannot create {}: {error}", out.display()))
+            Failure::unreadable(format!("cannot create {}: {error}", out.display()))
         })?;
         for report in &reports.reports {
             report.write_to(out).map_err(|error| {
-                ToolError::unreadable(format!("cannot write into {}: {error}", out.display()))
+                Failure::unreadable(format!("cannot write into {}: {error}", out.display()))
             })?;
         }
         println!(
@@ -70,7 +71,7 @@ pub fn run(data_dir: &Path, batch: Option<u64>, out: Option<&Path>) -> Result<Ex
         }
     }
     if let Some(report) = reports.reports.iter().find(|report| report.net_sum() != 0) {
-        return Err(ToolError::check(format!(
+        return Err(Failure::check(format!(
             "batch {} nets to {} fen, not 0",
             report.batch,
             report.net_sum()

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clearway_core::journal::{list_snapshots, restore, SnapshotInfo};
 use serde::Serialize;
 
-use super::{open, write_json, ToolError};
+use super::{open, write_json};
+use crate::exit::Failure;
 
 #[derive(Serialize)]
 struct Report {
@@ -40,11 +41,11 @@ struct SnapshotReport {
     problem: Option<String>,
 }
 
-pub fn run(data_dir: &Path, json: Option<&Path>) -> Result<ExitCode, ToolError> {
+pub fn run(data_dir: &Path, json: Option<&Path>) -> Result<ExitCode, Failure> {
     let directory = open(data_dir)?;
     let journal = &directory.journal;
     let listing = list_snapshots(&directory.storage)
-        .map_err(|error| ToolError::unreadable(error.to_string()))?;
+        .map_err(|error| Failure::unreadable(error.to_string()))?;
     let snapshots: Vec<SnapshotReport> = listing
         .snapshots
         .iter()

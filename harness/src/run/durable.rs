@@ -12,9 +12,8 @@ use clearway_core::stage::{BatchReport, Ledger, LedgerConfig, Route};
 use serde::Serialize;
 
 use super::args::{DurabilityArg, RunArgs};
-use super::RunError;
 use crate::data_dir::{self, hex, Manifest, NetworkSource};
-use crate::exit;
+use crate::exit::Failure;
 
 /// What a durable run starts from.
 pub struct Durable {
@@ -82,11 +81,8 @@ impl ReplayObserver for ReportsDuringReplay<'_> {
 }
 
 /// Opens or makes `directory` for `args`, recovers, and opens the journal writer.
-pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Durable, RunError> {
-    let unreadable = |message: String| RunError {
-        message,
-        code: exit::UNREADABLE,
-    };
+pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Durable, Failure> {
+    let unreadable = Failure::unreadable;
     let resumed = data_dir::exists(directory);
     let (network, ledger_config) = if resumed {
         let opened = data_dir::open(directory).map_err(unreadable)?;
@@ -130,10 +126,7 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         args.truncate_corrupt,
         &mut reports,
     )
-    .map_err(|error| RunError {
-        message: format!("cannot recover {}: {error}", directory.display()),
-        code: exit::RUN_FAILED,
-    })?;
+    .map_err(|error| Failure::failed(format!("cannot recover {}: {error}", directory.display())))?;
     if let Some(error) = reports.error {
         return Err(unreadable(error));
     }
@@ -158,7 +151,7 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         rebuilt.next_sequence,
         recovery.resume,
     )
-    .map_err(|error| RunError::failed(format!("cannot open the journal: {error}")))?;
+    .map_err(|error| Failure::failed(format!("cannot open the journal: {error}")))?;
     let figures = RecoveryFigures {
         resumed,
         snapshot: rebuilt
@@ -202,9 +195,9 @@ fn check_flags_agree(
     manifest: &Manifest,
     mac: MacMode,
     network: &Network,
-) -> Result<(), RunError> {
+) -> Result<(), Failure> {
     let refuse = |what: String| {
-        Err(RunError::usage(format!(
+        Err(Failure::usage(format!(
             "{} was made with {what}; a restart must run the same state machine (or use a new \
              --data-dir)",
             directory.display()
@@ -222,10 +215,7 @@ fn check_flags_agree(
         }
     }
     if let Some(path) = &args.config {
-        let given = Network::load(path).map_err(|error| RunError {
-            message: error.to_string(),
-            code: exit::UNREADABLE,
-        })?;
+        let given = Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?;
         if given.fingerprint() != network.fingerprint() {
             return refuse(format!(
                 "another network (fingerprint {}), not {} (fingerprint {})",
@@ -239,7 +229,7 @@ fn check_flags_agree(
 }
 
 /// Journal files without a manifest are not ours to reuse.
-fn refuse_stray_journal(directory: &Path) -> Result<(), RunError> {
+fn refuse_stray_journal(directory: &Path) -> Result<(), Failure> {
     let Ok(entries) = std::fs::read_dir(directory) else {
         return Ok(());
     };
@@ -249,14 +239,11 @@ fn refuse_stray_journal(directory: &Path) -> Result<(), RunError> {
         name.ends_with(".seg") || name.ends_with(".snap")
     });
     if stray {
-        return Err(RunError {
-            message: format!(
-                "{} holds journal files but no {}: not a data directory this build made",
-                directory.display(),
-                data_dir::MANIFEST_FILE
-            ),
-            code: exit::UNREADABLE,
-        });
+        return Err(Failure::unreadable(format!(
+            "{} holds journal files but no {}: not a data directory this build made",
+            directory.display(),
+            data_dir::MANIFEST_FILE
+        )));
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ use self::summary::{
 };
 use self::timed::Timed;
 use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
-use crate::exit;
+use crate::exit::{self, Failure};
 
 /// Runs `clearway run`; the exit code is documented in docs/OUTPUT.md.
 pub fn run(args: RunArgs) -> ExitCode {
@@ -100,31 +100,9 @@ pub fn run(args: RunArgs) -> ExitCode {
                 ExitCode::from(exit::CHECK_FAILED)
             }
         }
-        Err(RunError { message, code }) => {
+        Err(Failure { message, code }) => {
             eprintln!("clearway: {message}");
             ExitCode::from(code)
-        }
-    }
-}
-
-/// Why a run could not give a summary, and the exit code that says so.
-struct RunError {
-    message: String,
-    code: u8,
-}
-
-impl RunError {
-    fn usage(message: impl Into<String>) -> RunError {
-        RunError {
-            message: message.into(),
-            code: exit::USAGE,
-        }
-    }
-
-    fn failed(message: impl Into<String>) -> RunError {
-        RunError {
-            message: message.into(),
-            code: exit::RUN_FAILED,
         }
     }
 }
@@ -199,33 +177,33 @@ impl Shared {
     }
 }
 
-fn execute(args: &RunArgs) -> Result<Summary, RunError> {
+fn execute(args: &RunArgs) -> Result<Summary, Failure> {
     if !(args.duration > 0.0 && args.duration.is_finite()) {
-        return Err(RunError::usage(
+        return Err(Failure::usage(
             "--duration must be a number of seconds above 0",
         ));
     }
     if args.cutover_ms == 0 {
-        return Err(RunError::usage("--cutover-ms must be above 0"));
+        return Err(Failure::usage("--cutover-ms must be above 0"));
     }
     if !(args.bank_latency_sigma.is_finite() && args.bank_latency_sigma >= 0.0) {
-        return Err(RunError::usage(
+        return Err(Failure::usage(
             "--bank-latency-sigma must be a number, 0 or more",
         ));
     }
     if args.data_dir.is_none() && args.durability.is_some() {
-        return Err(RunError::usage(
+        return Err(Failure::usage(
             "--durability says how the journal reaches the disk: it needs --data-dir",
         ));
     }
     if args.data_dir.is_some() && args.transport == Transport::Channel {
-        return Err(RunError::usage(
+        return Err(Failure::usage(
             "--data-dir needs the ring transport: the journal is a stage on the ring, beside \
              authorize (use --transport ring)",
         ));
     }
     if args.segment_size_mib == 0 {
-        return Err(RunError::usage("--segment-size-mib must be at least 1"));
+        return Err(Failure::usage("--segment-size-mib must be at least 1"));
     }
     // The layout first: a refused topology must not leave a new data directory behind.
     let cores = available_cores();
@@ -236,7 +214,7 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         args.data_dir.is_some(),
         &cores,
     )
-    .map_err(RunError::usage)?;
+    .map_err(Failure::usage)?;
     let durable = match &args.data_dir {
         Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
         None => None,
@@ -274,10 +252,9 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         }
         None => {
             let network = match &args.config {
-                Some(path) => Network::load(path).map_err(|error| RunError {
-                    message: error.to_string(),
-                    code: exit::UNREADABLE,
-                })?,
+                Some(path) => {
+                    Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?
+                }
                 None => Network::generated(args.seed),
             };
             (network, ledger_config(args))
@@ -339,9 +316,11 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
     )
     .carried_below(id_offset);
     if let Some(path) = &args.ack_log {
-        let ack_log = AckLog::open(path).map_err(|error| RunError {
-            message: format!("cannot open the ack log {}: {error}", path.display()),
-            code: exit::UNREADABLE,
+        let ack_log = AckLog::open(path).map_err(|error| {
+            Failure::unreadable(format!(
+                "cannot open the ack log {}: {error}",
+                path.display()
+            ))
         })?;
         egress = egress.with_ack_log(ack_log);
     }
@@ -396,16 +375,16 @@ fn execute(args: &RunArgs) -> Result<Summary, RunError> {
         .map(|writer| {
             writer
                 .join()
-                .map_err(|_| RunError::failed("the snapshot writer panicked"))?
-                .map_err(RunError::failed)
+                .map_err(|_| Failure::failed("the snapshot writer panicked"))?
+                .map_err(Failure::failed)
         })
         .transpose();
     let (driven, pipeline) = ran?;
     let snapshots = snapshots?;
     let written = writer
         .join()
-        .map_err(|_| RunError::failed("the report writer panicked"))?;
-    let written = written.map_err(RunError::failed)?;
+        .map_err(|_| Failure::failed("the report writer panicked"))?;
+    let written = written.map_err(Failure::failed)?;
     let collected = collect(inbox);
     let simulated = Simulated {
         faults_injected: producers.faults_injected(),
@@ -531,7 +510,7 @@ fn run_ring(
     shared: &Arc<Shared>,
     producers: &mut Producers,
     start: Start<'_>,
-) -> Result<(Driven, Option<Vec<PipelineStage>>), RunError> {
+) -> Result<(Driven, Option<Vec<PipelineStage>>), Failure> {
     let mut handlers = Handlers::<Event, Results>::new();
     for (index, role) in layout.roles.iter().enumerate() {
         let name = &layout.topology.stage(index).name;
@@ -550,7 +529,7 @@ fn run_ring(
         }
     }
     let pipeline = Pipeline::start(&layout.topology, handlers)
-        .map_err(|error| RunError::failed(error.to_string()))?;
+        .map_err(|error| Failure::failed(error.to_string()))?;
     let load = start.load();
     let base = start.sequence_base;
     let driven = producers.drive(&load, || {
@@ -564,11 +543,8 @@ fn run_ring(
     let shutdown = pipeline.shutdown();
     // A stage's failure (a journal that cannot write, say) explains why the producers stopped:
     // report it first.
-    let counters = shutdown.map_err(|error| RunError {
-        message: error.to_string(),
-        code: exit::RUN_FAILED,
-    })?;
-    let driven = driven.map_err(RunError::failed)?;
+    let counters = shutdown.map_err(|error| Failure::failed(error.to_string()))?;
+    let driven = driven.map_err(Failure::failed)?;
     let stages = (layout.topology.config().mode == Mode::Pipelined).then(|| {
         counters
             .stages
@@ -657,9 +633,9 @@ fn run_channel(
     shared: &Arc<Shared>,
     producers: &mut Producers,
     start: Start<'_>,
-) -> Result<Driven, RunError> {
+) -> Result<Driven, Failure> {
     if layout.topology.config().mode == Mode::Fused {
-        return Err(RunError::usage(
+        return Err(Failure::usage(
             "the channel transport joins stages on separate threads; a fused topology has none \
              to join (use --transport ring)",
         ));
@@ -684,14 +660,14 @@ fn run_channel(
         })
         .collect();
     let (ingress, chain) = channel::start(stages, layout.topology.config().ring_capacity)
-        .map_err(|error| RunError::failed(format!("cannot start a stage thread: {error}")))?;
+        .map_err(|error| Failure::failed(format!("cannot start a stage thread: {error}")))?;
     let ingress = Arc::new(Mutex::new(ingress));
     let load = start.load();
     let driven = producers.drive(&load, || Ok(SharedIngress(Arc::clone(&ingress))));
     drop(ingress);
     let joined = chain.join();
-    let driven = driven.map_err(RunError::failed)?;
-    joined.map_err(RunError::failed)?;
+    let driven = driven.map_err(Failure::failed)?;
+    joined.map_err(Failure::failed)?;
     Ok(driven)
 }
 
@@ -771,20 +747,20 @@ fn summarise(
     reports_written: u64,
     simulated: Simulated,
     durability: Durability,
-) -> Result<Summary, RunError> {
+) -> Result<Summary, Failure> {
     let egress = collected
         .egress
-        .ok_or_else(|| RunError::failed("egress did not report"))?;
+        .ok_or_else(|| Failure::failed("egress did not report"))?;
     let ledger = collected
         .ledger
-        .ok_or_else(|| RunError::failed("the ledger did not report"))?;
+        .ok_or_else(|| Failure::failed("the ledger did not report"))?;
     let (driven, recording) = driven;
     let recording = recording.or(collected.journal);
     let replayed = match (&args.data_dir, args.no_replay) {
         (_, true) => None,
         (Some(directory), false) => Some(
             replay::replay_journal(directory, network, args.mac, ledger_config)
-                .map_err(RunError::failed)?,
+                .map_err(Failure::failed)?,
         ),
         (None, false) => recording
             .as_ref()
