@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use clearway_core::event::{Decline, Event, Outcome, ParticipantId, Results, TxnId, DECLINE_COUNT};
+use clearway_core::event::{
+    Account, Decline, Event, Outcome, ParticipantId, Results, TxnId, DECLINE_COUNT,
+};
 use clearway_core::pipeline::{Handler, StageFault};
 use clearway_core::stage::Expiry;
 
@@ -22,6 +24,8 @@ pub struct Forwarded {
     pub bank: ParticipantId,
     /// Its amount.
     pub amount_fen: u64,
+    /// The account at the bank, which a node's FORWARD frame carries.
+    pub account: Account,
     /// The institution's send time, which the bank's reply echoes.
     pub sent_ns: u64,
 }
@@ -228,6 +232,7 @@ impl Handler<Event, Results> for Egress {
                         txn_id: input.txn_id,
                         bank: output.bank,
                         amount_fen: input.amount_fen,
+                        account: input.account,
                         sent_ns: input.sent_ns,
                     };
                     if self.to_banks.push(forwarded).is_err() {

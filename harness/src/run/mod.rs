@@ -20,25 +20,25 @@
 //! | `summary.rs` | the summary, human and JSON |
 //! | `latency.rs`, `clock.rs`, `recording.rs`, `report.rs`, `environment.rs` | their one thing each |
 
-mod ack_log;
-mod args;
+pub(crate) mod ack_log;
+pub(crate) mod args;
 mod channel;
-mod clock;
-mod driver;
-mod durable;
-mod egress;
-mod environment;
-mod journal;
-mod latency;
-mod layout;
-mod producers;
-mod recording;
+pub(crate) mod clock;
+pub(crate) mod driver;
+pub(crate) mod durable;
+pub(crate) mod egress;
+pub(crate) mod environment;
+pub(crate) mod journal;
+pub(crate) mod latency;
+pub(crate) mod layout;
+pub(crate) mod producers;
+pub(crate) mod recording;
 mod replay;
-mod report;
-mod snapshots;
-mod steps;
-mod summary;
-mod timed;
+pub(crate) mod report;
+pub(crate) mod snapshots;
+pub(crate) mod steps;
+pub(crate) mod summary;
+pub(crate) mod timed;
 
 pub use args::RunArgs;
 
