@@ -10,6 +10,7 @@
 //! | module | holds |
 //! | --- | --- |
 //! | `run/` | `clearway run`: layout, driver, egress, transports, journal, replay, summary |
+//! | `serve/` | `clearway serve`: the TCP node, its I/O thread, security limits, metrics |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
@@ -19,6 +20,7 @@ mod constants;
 mod data_dir;
 mod ledger;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +46,8 @@ struct Cli {
 enum Command {
     /// Run the switch embedded, with simulated institutions and banks, and print what it measured.
     Run(Box<run::RunArgs>),
+    /// Serve the switch over TCP to institutions and banks (docs/PROTOCOL.md) until SIGTERM.
+    Serve(Box<serve::ServeArgs>),
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -108,6 +112,7 @@ pub mod exit {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run::run(*args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
     }

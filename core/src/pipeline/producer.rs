@@ -66,6 +66,18 @@ where
         }
     }
 
+    /// Events that could be published now without waiting for a consumer: the room left in the
+    /// ring (with several producers, a hint: another may take some first). A fused pipeline
+    /// runs each event to the end as it is published, so it always has room.
+    pub fn free_slots(&mut self) -> usize {
+        match &mut self.inner {
+            ProducerInner::Single { sequencer, .. } => sequencer.free_slots(),
+            ProducerInner::Multi { sequencer, .. } => sequencer.free_slots(),
+            ProducerInner::Fused(_) => usize::MAX,
+            ProducerInner::Returned => unreachable!("a producer is returned only when dropped"),
+        }
+    }
+
     /// Publishes `count` events, claimed and published in chunks of up to the topology's
     /// `batch_size_max` (and never more than the ring holds): one claim and one cursor store per
     /// chunk instead of per event. `fill` is called once per event, with its sequence. With

@@ -10,6 +10,8 @@ use clearway_core::event::{
 use clearway_core::pipeline::{Handler, StageFault};
 use clearway_core::stage::Expiry;
 
+use clearway_core::wire::Answer;
+
 use super::ack_log::AckLog;
 use super::clock::RunClock;
 use super::latency::Latencies;
@@ -113,6 +115,31 @@ pub struct Egress {
     ack_log: Option<AckLog>,
     /// Transaction ids whose sequence part is below this were sent before a restart.
     carried_below: u128,
+    /// In a node: where answers go, to be written to the institutions' connections.
+    door: Option<Door>,
+}
+
+/// A node's egress output: every answer, as the ANSWER frame's fields, for the I/O thread that
+/// writes it to the connection the payment came in on, and the bell that wakes that thread.
+pub struct Door {
+    /// Answers, in the order given. Sized by the node so that it cannot fill: at most one answer
+    /// per payment in flight, and the I/O thread admits no more than that.
+    pub answers: rtrb::Producer<Answer>,
+    /// Rung at the end of a batch that gave answers or forwards.
+    pub bell: Arc<crate::serve::DoorBell>,
+    /// Whether this batch has given anything since the bell last rang.
+    rung: bool,
+}
+
+impl Door {
+    /// Answers into `answers`, waking the I/O thread with `bell`.
+    pub fn new(answers: rtrb::Producer<Answer>, bell: Arc<crate::serve::DoorBell>) -> Door {
+        Door {
+            answers,
+            bell,
+            rung: true,
+        }
+    }
 }
 
 impl Egress {
@@ -135,6 +162,7 @@ impl Egress {
             reports,
             ack_log: None,
             carried_below: 0,
+            door: None,
         }
     }
 
@@ -145,6 +173,13 @@ impl Egress {
         self
     }
 
+    /// Sends every answer through `door` to a node's connections instead of timing it: the
+    /// institution's send time is on its own clock, so the load generator measures end to end.
+    pub fn with_door(mut self, door: Door) -> Egress {
+        self.door = Some(door);
+        self
+    }
+
     /// Logs every answer to `ack_log` as well.
     pub fn with_ack_log(mut self, ack_log: AckLog) -> Egress {
         self.ack_log = Some(ack_log);
@@ -152,20 +187,47 @@ impl Egress {
     }
 
     #[inline]
-    fn answer(&mut self, sent_ns: u64, txn_id: TxnId, outcome: &str) -> Result<(), StageFault> {
-        if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
-            self.flush()?;
+    fn answer(
+        &mut self,
+        sent_ns: u64,
+        txn_id: TxnId,
+        outcome: Outcome,
+        decline: Option<Decline>,
+        original: Outcome,
+    ) -> Result<(), StageFault> {
+        if let Some(door) = &mut self.door {
+            door.give(Answer {
+                txn_id,
+                outcome,
+                decline,
+                original,
+                sent_ns,
+            })?;
+        } else {
+            if self.answered_sent_ns.len() == self.answered_sent_ns.capacity() {
+                self.flush()?;
+            }
+            self.answered_sent_ns.push(sent_ns);
         }
-        self.answered_sent_ns.push(sent_ns);
         if let Some(ack_log) = &mut self.ack_log {
-            ack_log.record(txn_id, outcome).map_err(StageFault::new)?;
+            let name = decline.map_or(outcome.name(), Decline::name);
+            ack_log.record(txn_id, name).map_err(StageFault::new)?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), StageFault> {
         while let Ok(expiry) = self.expiries.pop() {
-            if expiry.txn_id.sequence() < self.carried_below {
+            if let Some(door) = &mut self.door {
+                self.report.expired += 1;
+                door.give(Answer {
+                    txn_id: expiry.txn_id,
+                    outcome: Outcome::Expired,
+                    decline: None,
+                    original: Outcome::Pending,
+                    sent_ns: expiry.sent_ns,
+                })?;
+            } else if expiry.txn_id.sequence() < self.carried_below {
                 // Its send time is on an earlier start's clock: no latency to record.
                 self.report.carried_over_expired += 1;
             } else {
@@ -184,6 +246,9 @@ impl Egress {
         self.record_answers();
         if let Some(ack_log) = &mut self.ack_log {
             ack_log.flush().map_err(StageFault::new)?;
+        }
+        if let Some(door) = &mut self.door {
+            door.ring();
         }
         self.answered
             .store(self.report.answered(), Ordering::Release);
@@ -215,6 +280,29 @@ impl Egress {
     }
 }
 
+impl Door {
+    /// Queues one answer for the I/O thread.
+    #[inline]
+    fn give(&mut self, answer: Answer) -> Result<(), StageFault> {
+        self.rung = false;
+        self.answers.push(answer).map_err(|_| {
+            StageFault::new(
+                "the node's answer queue is full: it holds one answer per payment the door \
+                 admits, so the door admitted more than it counts",
+            )
+        })
+    }
+
+    /// Wakes the I/O thread if this batch gave it anything and it is asleep.
+    #[inline]
+    fn ring(&mut self) {
+        if !self.rung {
+            self.rung = true;
+            self.bell.ring();
+        }
+    }
+}
+
 impl Handler<Event, Results> for Egress {
     #[inline]
     fn on_event(
@@ -228,6 +316,9 @@ impl Handler<Event, Results> for Egress {
             match output.outcome {
                 Outcome::Forwarded => {
                     self.report.forwarded += 1;
+                    if let Some(door) = &mut self.door {
+                        door.rung = false;
+                    }
                     let forwarded = Forwarded {
                         txn_id: input.txn_id,
                         bank: output.bank,
@@ -245,23 +336,46 @@ impl Handler<Event, Results> for Egress {
                 Outcome::Exists => {
                     self.report.exists += 1;
                     self.report.rejected += 1;
-                    self.answer(input.sent_ns, input.txn_id, Outcome::Exists.name())?;
+                    self.answer(
+                        input.sent_ns,
+                        input.txn_id,
+                        Outcome::Exists,
+                        None,
+                        output.original,
+                    )?;
                 }
                 _ => {
                     self.reject(output.outcome, output.decline);
-                    let name = output.decline.map_or(output.outcome.name(), Decline::name);
-                    self.answer(input.sent_ns, input.txn_id, name)?;
+                    self.answer(
+                        input.sent_ns,
+                        input.txn_id,
+                        output.outcome,
+                        output.decline,
+                        Outcome::Pending,
+                    )?;
                 }
             }
         } else if input.kind == clearway_core::event::Kind::BankReply {
             match output.outcome {
                 Outcome::Approved => {
                     self.report.approved += 1;
-                    self.answer(output.sent_ns, input.txn_id, Outcome::Approved.name())?;
+                    self.answer(
+                        output.sent_ns,
+                        input.txn_id,
+                        Outcome::Approved,
+                        None,
+                        Outcome::Pending,
+                    )?;
                 }
                 Outcome::Declined => {
                     self.report.declined += 1;
-                    self.answer(output.sent_ns, input.txn_id, Outcome::Declined.name())?;
+                    self.answer(
+                        output.sent_ns,
+                        input.txn_id,
+                        Outcome::Declined,
+                        None,
+                        Outcome::Pending,
+                    )?;
                 }
                 Outcome::LateReply => self.report.late_replies += 1,
                 _ => self.report.replies_rejected += 1,

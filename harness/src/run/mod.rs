@@ -62,7 +62,7 @@ use self::channel::{ChannelIngress, ChannelStage};
 use self::clock::RunClock;
 use self::driver::{DriverOutcome, Ingress, Load};
 use self::durable::{Durable, RecoveryFigures};
-use self::egress::{Egress, EgressReport};
+use self::egress::{Door, Egress, EgressReport, Forwarded};
 use self::journal::{DurableJournal, JournalFigures, JournalStage};
 use self::latency::Latencies;
 use self::layout::{Layout, Role, Step};
@@ -108,7 +108,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// Everything the stages' factories share.
-struct Shared {
+pub(crate) struct Shared {
     network: Arc<Network>,
     args: RunArgs,
     ledger_config: LedgerConfig,
@@ -215,136 +215,22 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         &cores,
     )
     .map_err(Failure::usage)?;
-    let durable = match &args.data_dir {
-        Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
-        None => None,
-    };
-    let mut start = Continuation::default();
-    let (network, ledger_config) = match durable {
-        Some(durable) => {
-            print_recovery(args, &durable);
-            let Durable {
-                network,
-                ledger_config,
-                route,
-                ledger,
-                next_sequence,
-                writer,
-                snapshot_storage,
-                recovery,
-                durability,
-            } = durable;
-            start = Continuation {
-                next_sequence,
-                clock_ns: if recovery.resumed {
-                    ledger.clock_ns()
-                } else {
-                    0
-                },
-                route: Some(route),
-                ledger: Some(ledger),
-                writer: Some(writer),
-                snapshot_storage: Some(snapshot_storage),
-                recovery: Some(recovery),
-                durability: durability.name(),
-            };
-            (network, ledger_config)
-        }
-        None => {
-            let network = match &args.config {
-                Some(path) => {
-                    Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?
-                }
-                None => Network::generated(args.seed),
-            };
-            (network, ledger_config(args))
-        }
-    };
+    let (network, ledger_config, mut start) = open(args)?;
     let network = Arc::new(network);
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
 
-    let config = layout.topology.config();
-    let batch_size_max = config.batch_size_max;
-    let clock = RunClock::start_at(start.clock_ns);
-    let (reports, inbox) = unbounded();
-    // Egress never waits on either queue: every forwarded payment holds a ledger hold, and
-    // outstanding expiries are at most the holds plus the events in flight between the ledger
-    // and egress (a ring's worth; twice that is allocated, for margin).
-    let (to_banks, from_egress) = rtrb::RingBuffer::new(ledger_config.holds_capacity);
-    let (expiries_in, expiries_out) =
-        rtrb::RingBuffer::new(ledger_config.holds_capacity + config.ring_capacity * 2);
-    let (batches, batch_inbox) = unbounded::<BatchReport>();
-    let writer = spawn_report_writer(args.out.clone(), batch_inbox);
-    let answered = Arc::new(AtomicU64::new(0));
-    // Each start against a data directory numbers its payments from its own range, so a restart
-    // never resends an id the journal already holds (see `Institutions::numbered_from`).
-    let id_offset = u128::from(start.next_sequence) << crate::constants::TXN_ID_OFFSET_SHIFT;
-    let progress = JournalProgress::default();
-    progress
-        .durable_next
-        .store(start.next_sequence, std::sync::atomic::Ordering::Release);
-    let journal = match start.writer.take() {
-        Some(writer) => JournalStage::Durable(Box::new(DurableJournal::new(
-            writer,
-            progress.clone(),
-            clock,
-            crate::constants::RUN_RING_CAPACITY,
-            reports.clone(),
-        ))),
-        None => JournalStage::Memory {
-            recording: Recording::new(),
-            reports: reports.clone(),
-        },
-    };
-    let (snapshot_parts, snapshot_writer) = match start.snapshot_storage.take() {
-        Some(storage) if args.snapshot_every > 0 => {
-            let (parts, inbox) = unbounded();
-            let writer =
-                spawn_snapshot_writer(storage, network.fingerprint(), inbox, progress.clone());
-            (Some(parts), Some(writer))
-        }
-        _ => (None, None),
-    };
-    let mut egress = Egress::new(
+    let Assembled {
+        shared,
+        reports,
+        inbox,
+        from_egress,
+        writer,
+        snapshot_writer,
+        answered,
+        id_offset,
         clock,
-        to_banks,
-        expiries_out,
-        batch_size_max,
-        Arc::clone(&answered),
-        reports.clone(),
-    )
-    .carried_below(id_offset);
-    if let Some(path) = &args.ack_log {
-        let ack_log = AckLog::open(path).map_err(|error| {
-            Failure::unreadable(format!(
-                "cannot open the ack log {}: {error}",
-                path.display()
-            ))
-        })?;
-        egress = egress.with_ack_log(ack_log);
-    }
-
-    let shared = Arc::new(Shared {
-        network: Arc::clone(&network),
-        args: args.clone(),
-        ledger_config,
-        clock,
-        batch_size_max,
-        reports: reports.clone(),
-        sink: Mutex::new(Some(RunSink {
-            expiries: expiries_in,
-            batches,
-            reports: reports.clone(),
-        })),
-        egress: Mutex::new(Some(egress)),
-        route: Mutex::new(start.route.take()),
-        ledger: Mutex::new(start.ledger.take()),
-        journal: Mutex::new(Some(journal)),
-        snapshot_policy: SnapshotPolicy::new(args.snapshot_every, start.next_sequence),
-        snapshot_parts,
-    });
-
+    } = assemble(args, &network, ledger_config, &layout, &mut start, None)?;
     let mut producers = Producers::new(
         args,
         &network,
@@ -410,16 +296,200 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
     )
 }
 
+/// The network, the ledger's settings and where the switch continues from: a data directory
+/// recovered (and its recovery printed), or a fresh start.
+pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuation), Failure> {
+    let durable = match &args.data_dir {
+        Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
+        None => None,
+    };
+    let mut start = Continuation::default();
+    let (network, ledger_config) = match durable {
+        Some(durable) => {
+            print_recovery(args, &durable);
+            let Durable {
+                network,
+                ledger_config,
+                route,
+                ledger,
+                next_sequence,
+                writer,
+                snapshot_storage,
+                recovery,
+                durability,
+            } = durable;
+            start = Continuation {
+                next_sequence,
+                clock_ns: if recovery.resumed {
+                    ledger.clock_ns()
+                } else {
+                    0
+                },
+                route: Some(route),
+                ledger: Some(ledger),
+                writer: Some(writer),
+                snapshot_storage: Some(snapshot_storage),
+                recovery: Some(recovery),
+                durability: durability.name(),
+            };
+            (network, ledger_config)
+        }
+        None => {
+            let network = match &args.config {
+                Some(path) => {
+                    Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?
+                }
+                None => Network::generated(args.seed),
+            };
+            (network, ledger_config(args))
+        }
+    };
+    Ok((network, ledger_config, start))
+}
+
+/// The switch's parts, made and waiting for the pipeline to start: the stages' factories share
+/// them.
+pub(crate) struct Assembled {
+    /// What the stages' factories share.
+    pub shared: Arc<Shared>,
+    /// Where the threads report.
+    pub reports: Reports,
+    /// What they reported.
+    pub inbox: ReportInbox,
+    /// What egress forwards to the banks.
+    pub from_egress: rtrb::Consumer<Forwarded>,
+    /// The settlement report writer.
+    pub writer: std::thread::JoinHandle<Result<u64, String>>,
+    /// The snapshot writer, when the run takes snapshots.
+    pub snapshot_writer: Option<std::thread::JoinHandle<Result<SnapshotFigures, String>>>,
+    /// Payments egress has answered.
+    pub answered: Arc<AtomicU64>,
+    /// Where this start's transaction ids begin.
+    pub id_offset: u128,
+    /// The switch's clock.
+    pub clock: RunClock,
+}
+
+/// Makes the switch's parts for `layout`, continuing from `start`; with `door`, egress answers
+/// a node's connections.
+pub(crate) fn assemble(
+    args: &RunArgs,
+    network: &Arc<Network>,
+    ledger_config: LedgerConfig,
+    layout: &Layout,
+    start: &mut Continuation,
+    door: Option<Door>,
+) -> Result<Assembled, Failure> {
+    let config = layout.topology.config();
+    let batch_size_max = config.batch_size_max;
+    let clock = RunClock::start_at(start.clock_ns);
+    let (reports, inbox) = unbounded();
+    // Egress never waits on either queue: every forwarded payment holds a ledger hold, and
+    // outstanding expiries are at most the holds plus the events in flight between the ledger
+    // and egress (a ring's worth; twice that is allocated, for margin).
+    let (to_banks, from_egress) = rtrb::RingBuffer::new(ledger_config.holds_capacity);
+    let (expiries_in, expiries_out) =
+        rtrb::RingBuffer::new(ledger_config.holds_capacity + config.ring_capacity * 2);
+    let (batches, batch_inbox) = unbounded::<BatchReport>();
+    let writer = spawn_report_writer(args.out.clone(), batch_inbox);
+    let answered = Arc::new(AtomicU64::new(0));
+    // Each start against a data directory numbers its payments from its own range, so a restart
+    // never resends an id the journal already holds (see `Institutions::numbered_from`).
+    let id_offset = u128::from(start.next_sequence) << crate::constants::TXN_ID_OFFSET_SHIFT;
+    let progress = JournalProgress::default();
+    progress
+        .durable_next
+        .store(start.next_sequence, std::sync::atomic::Ordering::Release);
+    let journal = match start.writer.take() {
+        Some(writer) => JournalStage::Durable(Box::new(DurableJournal::new(
+            writer,
+            progress.clone(),
+            clock,
+            crate::constants::RUN_RING_CAPACITY,
+            reports.clone(),
+        ))),
+        None => JournalStage::Memory {
+            recording: Recording::new(),
+            reports: reports.clone(),
+        },
+    };
+    let (snapshot_parts, snapshot_writer) = match start.snapshot_storage.take() {
+        Some(storage) if args.snapshot_every > 0 => {
+            let (parts, inbox) = unbounded();
+            let writer =
+                spawn_snapshot_writer(storage, network.fingerprint(), inbox, progress.clone());
+            (Some(parts), Some(writer))
+        }
+        _ => (None, None),
+    };
+    let mut egress = Egress::new(
+        clock,
+        to_banks,
+        expiries_out,
+        batch_size_max,
+        Arc::clone(&answered),
+        reports.clone(),
+    )
+    .carried_below(id_offset);
+    if let Some(path) = &args.ack_log {
+        let ack_log = AckLog::open(path).map_err(|error| {
+            Failure::unreadable(format!(
+                "cannot open the ack log {}: {error}",
+                path.display()
+            ))
+        })?;
+        egress = egress.with_ack_log(ack_log);
+    }
+    if let Some(door) = door {
+        egress = egress.with_door(door);
+    }
+
+    let shared = Arc::new(Shared {
+        network: Arc::clone(&network),
+        args: args.clone(),
+        ledger_config,
+        clock,
+        batch_size_max,
+        reports: reports.clone(),
+        sink: Mutex::new(Some(RunSink {
+            expiries: expiries_in,
+            batches,
+            reports: reports.clone(),
+        })),
+        egress: Mutex::new(Some(egress)),
+        route: Mutex::new(start.route.take()),
+        ledger: Mutex::new(start.ledger.take()),
+        journal: Mutex::new(Some(journal)),
+        snapshot_policy: SnapshotPolicy::new(args.snapshot_every, start.next_sequence),
+        snapshot_parts,
+    });
+
+    Ok(Assembled {
+        shared,
+        reports,
+        inbox,
+        from_egress,
+        writer,
+        snapshot_writer,
+        answered,
+        id_offset,
+        clock,
+    })
+}
+
 /// Where this run continues from: a recovered data directory, or nothing.
-struct Continuation {
-    next_sequence: u64,
+pub(crate) struct Continuation {
+    /// The sequence of the first event: where a recovered journal ends.
+    pub next_sequence: u64,
     clock_ns: u64,
     route: Option<Route>,
     ledger: Option<Ledger>,
     writer: Option<clearway_core::journal::JournalWriter<clearway_core::journal::FileStorage>>,
     snapshot_storage: Option<clearway_core::journal::FileStorage>,
-    recovery: Option<RecoveryFigures>,
-    durability: &'static str,
+    /// What recovery did.
+    pub recovery: Option<RecoveryFigures>,
+    /// `memory`, `none` or `fsync`.
+    pub durability: &'static str,
 }
 
 impl Default for Continuation {
@@ -504,13 +574,9 @@ fn ledger_config(args: &RunArgs) -> LedgerConfig {
     config
 }
 
-/// The ring transport: a [`Pipeline`] over the layout's topology, the driver as its producer.
-fn run_ring(
-    layout: &Layout,
-    shared: &Arc<Shared>,
-    producers: &mut Producers,
-    start: Start<'_>,
-) -> Result<(Driven, Option<Vec<PipelineStage>>), Failure> {
+/// The pipeline's handlers for `layout`: each stage's factory builds its handler from `shared` on
+/// the stage's own thread.
+pub(crate) fn handlers(layout: &Layout, shared: &Arc<Shared>) -> Handlers<Event, Results> {
     let mut handlers = Handlers::<Event, Results>::new();
     for (index, role) in layout.roles.iter().enumerate() {
         let name = &layout.topology.stage(index).name;
@@ -528,7 +594,17 @@ fn run_ring(
             }
         }
     }
-    let pipeline = Pipeline::start(&layout.topology, handlers)
+    handlers
+}
+
+/// The ring transport: a [`Pipeline`] over the layout's topology, the driver as its producer.
+fn run_ring(
+    layout: &Layout,
+    shared: &Arc<Shared>,
+    producers: &mut Producers,
+    start: Start<'_>,
+) -> Result<(Driven, Option<Vec<PipelineStage>>), Failure> {
+    let pipeline = Pipeline::start(&layout.topology, handlers(layout, shared))
         .map_err(|error| Failure::failed(error.to_string()))?;
     let load = start.load();
     let base = start.sequence_base;
@@ -695,15 +771,20 @@ fn spawn_report_writer(
 
 /// Everything the threads reported.
 #[derive(Default)]
-struct Collected {
-    stages: BTreeMap<Step, (u64, usize, Latencies)>,
-    egress: Option<EgressReport>,
-    ledger: Option<LedgerSummary>,
-    journal: Option<Recording>,
-    durable: Option<JournalFigures>,
+pub(crate) struct Collected {
+    /// Per step: events, workers, latencies.
+    pub stages: BTreeMap<Step, (u64, usize, Latencies)>,
+    /// Egress's counts.
+    pub egress: Option<EgressReport>,
+    /// The ledger's last word.
+    pub ledger: Option<LedgerSummary>,
+    /// The in-memory journal.
+    pub journal: Option<Recording>,
+    /// The durable journal's figures.
+    pub durable: Option<JournalFigures>,
 }
 
-fn collect(inbox: ReportInbox) -> Collected {
+pub(crate) fn collect(inbox: ReportInbox) -> Collected {
     let mut collected = Collected::default();
     for report in inbox.try_iter() {
         match report {

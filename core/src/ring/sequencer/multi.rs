@@ -138,6 +138,15 @@ impl MultiProducerSequencer {
         self.run_state.notify();
     }
 
+    /// Slots a claim could take now without waiting, as far as this handle can tell: another
+    /// producer may claim some of them first, so this is a hint, not a reservation.
+    pub fn free_slots(&mut self) -> usize {
+        self.gating_cached = self.shared.gating.minimum();
+        let claimed = self.shared.claimed.get();
+        self.capacity
+            .saturating_sub(claimed.saturating_sub(self.gating_cached)) as usize
+    }
+
     /// What the first consumers' barriers read.
     pub fn published(&self) -> Published {
         Published::Multi(Arc::clone(&self.shared))
@@ -202,6 +211,20 @@ mod tests {
         assert_eq!(published.available(0), 5);
         assert_eq!(published.available(3), 5);
         assert_eq!(first.claimed_count(), 5);
+    }
+
+    #[test]
+    fn free_slots_counts_every_handle_s_claims() {
+        let consumer = Arc::new(Sequence::new(0));
+        let mut first = sequencer(8, &consumer);
+        let mut second = first.clone();
+        let claim = first.claim(3).unwrap();
+        first.publish(claim);
+        let claim = second.claim(2).unwrap();
+        second.publish(claim);
+        assert_eq!(first.free_slots(), 3);
+        consumer.set(5);
+        assert_eq!(second.free_slots(), 8);
     }
 
     #[test]

@@ -98,6 +98,13 @@ impl SingleProducerSequencer {
         self.run_state.notify();
     }
 
+    /// Slots a claim could take now without waiting: the ring's capacity less what the slowest
+    /// last stage has not finished. Reads the gating cursors once.
+    pub fn free_slots(&mut self) -> usize {
+        self.gating_cached = self.gating.minimum();
+        (self.capacity - (self.next - self.gating_cached)) as usize
+    }
+
     /// What the first consumers' barriers read.
     pub fn published(&self) -> Published {
         Published::Single(Arc::clone(&self.cursor))
@@ -144,6 +151,20 @@ mod tests {
         sequencer.publish(claim);
         assert_eq!(sequencer.published_count(), 8);
         assert_eq!(sequencer.take_full_count(), 0);
+    }
+
+    #[test]
+    fn free_slots_is_the_capacity_less_what_the_gating_cursor_has_not_passed() {
+        let consumer = Arc::new(Sequence::new(0));
+        let mut sequencer = sequencer(8, &consumer);
+        assert_eq!(sequencer.free_slots(), 8);
+        let claim = sequencer.claim(6).unwrap();
+        sequencer.publish(claim);
+        assert_eq!(sequencer.free_slots(), 2);
+        consumer.set(4);
+        assert_eq!(sequencer.free_slots(), 6);
+        consumer.set(6);
+        assert_eq!(sequencer.free_slots(), 8);
     }
 
     #[test]

@@ -1,0 +1,114 @@
+//! [`ServeArgs`]: `clearway serve`'s command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use clearway_core::event::MacMode;
+
+use crate::constants::{
+    CONNECTION_IDLE_TIMEOUT_MS_DEFAULT, SEGMENT_SIZE_MIB_DEFAULT, SNAPSHOT_EVERY_EVENTS_DEFAULT,
+};
+use crate::run::args::{ArrivalArg, DurabilityArg, Rate, RunArgs, Transport};
+
+/// `clearway serve`: the switch as a TCP node that institutions and banks connect to.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to accept institutions and banks on (docs/PROTOCOL.md). Loopback by default;
+    /// `127.0.0.1:0` picks a free port, printed as `listening on ADDR`.
+    #[arg(long, default_value = "127.0.0.1:7400")]
+    pub listen: SocketAddr,
+    /// Serve Prometheus text exposition at `http://ADDR/metrics` (e.g. 127.0.0.1:9400).
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
+    /// Folder of the durable journal and snapshots (docs/DURABILITY.md): nothing is answered
+    /// before it is there, and a restart recovers from it. Without it the node keeps nothing.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The participants and BIN table (docs/CONFIG.md); by default the generated network of
+    /// `--seed`. Clients must use the same network: it holds their keys.
+    #[arg(long, alias = "participants")]
+    pub config: Option<PathBuf>,
+    /// Seeds the generated network when there is no `--config`.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// `auto`, `fused`, `pipelined` or a topology file, as for `clearway run`.
+    #[arg(long, default_value = "auto")]
+    pub topology: String,
+    /// Authorize workers for `auto` and `pipelined`.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// `hmac` checks every event's HMAC-SHA256; `none` skips it. HELLOs are always checked.
+    #[arg(long, default_value = "hmac")]
+    pub mac: MacMode,
+    /// Milliseconds between cutovers (clearing batches), on the node's clock.
+    #[arg(long, default_value_t = 1_000)]
+    pub cutover_ms: u64,
+    /// Milliseconds a payment may wait for its bank before its hold expires.
+    #[arg(long)]
+    pub bank_timeout_ms: Option<u64>,
+    /// Payments per second the ledger's tables are sized for (a clearing batch's payments, and
+    /// every payment waiting a bank timeout, each with half again as much room).
+    #[arg(long, default_value_t = 400_000.0)]
+    pub capacity_per_s: f64,
+    /// `fsync` (the default with `--data-dir`) or `none`, as for `clearway run`.
+    #[arg(long, value_enum)]
+    pub durability: Option<DurabilityArg>,
+    /// Size of each journal segment file, in MiB.
+    #[arg(long, default_value_t = SEGMENT_SIZE_MIB_DEFAULT)]
+    pub segment_size_mib: u64,
+    /// Do not pre-allocate segment files.
+    #[arg(long)]
+    pub no_preallocate: bool,
+    /// Take a snapshot at the first cutover after this many events since the last (0: never).
+    #[arg(long, default_value_t = SNAPSHOT_EVERY_EVENTS_DEFAULT)]
+    pub snapshot_every: u64,
+    /// Cut a corrupt journal at the first bad record instead of refusing to start.
+    #[arg(long)]
+    pub truncate_corrupt: bool,
+    /// Append `txn_id,outcome` to this file for every payment, once answered.
+    #[arg(long)]
+    pub ack_log: Option<PathBuf>,
+    /// Folder the clearing batches' settlement reports are written to.
+    #[arg(long, default_value = "out/batches")]
+    pub out: PathBuf,
+    /// Milliseconds a connection may stay silent (not even a PING) before it is closed.
+    #[arg(long, default_value_t = CONNECTION_IDLE_TIMEOUT_MS_DEFAULT)]
+    pub idle_timeout_ms: u64,
+    /// Also write the node's summary at exit as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The same settings in the form the embedded run's start-up takes: the node shares its
+    /// recovery, its stages and its journal with `clearway run`.
+    pub fn run_args(&self) -> RunArgs {
+        RunArgs {
+            rate: Rate::PerSecond(self.capacity_per_s),
+            duration: 0.0,
+            seed: self.seed,
+            topology: self.topology.clone(),
+            workers: self.workers,
+            producers: Some(1),
+            transport: Transport::Ring,
+            mac: self.mac,
+            arrival: ArrivalArg::Poisson,
+            config: self.config.clone(),
+            cutover_ms: self.cutover_ms,
+            bank_timeout_ms: self.bank_timeout_ms,
+            bank_latency_us: 0,
+            bank_latency_sigma: 0.0,
+            out: self.out.clone(),
+            json: None,
+            data_dir: self.data_dir.clone(),
+            durability: self.durability,
+            segment_size_mib: self.segment_size_mib,
+            no_preallocate: self.no_preallocate,
+            snapshot_every: self.snapshot_every,
+            truncate_corrupt: self.truncate_corrupt,
+            ack_log: self.ack_log.clone(),
+            no_replay: true,
+        }
+    }
+}
