@@ -78,7 +78,7 @@ use self::summary::{
     DurabilitySummary, LedgerFigures, OtherEvents, Payments, PipelineStage, StageSummary, Summary,
     TopologySummary,
 };
-use self::timed::Timed;
+use self::timed::{LiveLatencies, Timed};
 use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
 use crate::exit::{self, Failure};
 
@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     snapshot_policy: SnapshotPolicy,
     /// Where they send it; none without a data directory.
     snapshot_parts: Option<Sender<SnapshotPart>>,
+    /// Where a node's metrics read the steps' latency while they run.
+    live: Option<Arc<LiveLatencies>>,
 }
 
 impl Shared {
@@ -139,6 +141,7 @@ impl Shared {
             self.batch_size_max,
             self.reports.clone(),
         )
+        .with_live(self.live.clone())
     }
 
     /// `handler`, saving its state at due cutovers when the run has a data directory.
@@ -230,7 +233,15 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         answered,
         id_offset,
         clock,
-    } = assemble(args, &network, ledger_config, &layout, &mut start, None)?;
+    } = assemble(
+        args,
+        &network,
+        ledger_config,
+        &layout,
+        &mut start,
+        None,
+        None,
+    )?;
     let mut producers = Producers::new(
         args,
         &network,
@@ -371,7 +382,7 @@ pub(crate) struct Assembled {
 }
 
 /// Makes the switch's parts for `layout`, continuing from `start`; with `door`, egress answers
-/// a node's connections.
+/// a node's connections; with `live`, the steps publish their latency as they run.
 pub(crate) fn assemble(
     args: &RunArgs,
     network: &Arc<Network>,
@@ -379,6 +390,7 @@ pub(crate) fn assemble(
     layout: &Layout,
     start: &mut Continuation,
     door: Option<Door>,
+    live: Option<Arc<LiveLatencies>>,
 ) -> Result<Assembled, Failure> {
     let config = layout.topology.config();
     let batch_size_max = config.batch_size_max;
@@ -462,6 +474,7 @@ pub(crate) fn assemble(
         journal: Mutex::new(Some(journal)),
         snapshot_policy: SnapshotPolicy::new(args.snapshot_every, start.next_sequence),
         snapshot_parts,
+        live,
     });
 
     Ok(Assembled {

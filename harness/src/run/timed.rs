@@ -3,8 +3,11 @@
 use clearway_core::event::{Event, Results};
 use clearway_core::pipeline::{Handler, StageFault};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use super::clock::RunClock;
-use super::latency::Latencies;
+use super::latency::{Latencies, Percentiles};
 use super::layout::Step;
 use super::report::{Reports, ThreadReport};
 
@@ -20,6 +23,42 @@ pub struct Timed<H> {
     latencies: Latencies,
     events: u64,
     reports: Reports,
+    /// Where a node's metrics read this step's latency while it runs.
+    live: Option<Arc<LiveLatencies>>,
+    /// When to publish to `live` next.
+    live_next_ns: u64,
+}
+
+/// Each step's latency quantiles as they stand, published by its stage about once a second for
+/// a node's metrics endpoint: p50, p90, p99, p99.9 and max, ns, per step in [`Step::ALL`] order.
+/// With several authorize workers, each publishes its own view in turn.
+#[derive(Default)]
+pub struct LiveLatencies {
+    steps: [[AtomicU64; 5]; 4],
+}
+
+impl LiveLatencies {
+    fn publish(&self, step: Step, percentiles: &Percentiles) {
+        let values = [
+            percentiles.p50,
+            percentiles.p90,
+            percentiles.p99,
+            percentiles.p999,
+            percentiles.max,
+        ];
+        for (atomic, value) in self.steps[step as usize].iter().zip(values) {
+            atomic.store(value, Ordering::Relaxed);
+        }
+    }
+
+    /// `step`'s quantiles as last published, labelled for the exposition format.
+    pub fn quantiles(&self, step: Step) -> Vec<(&'static str, u64)> {
+        ["0.5", "0.9", "0.99", "0.999", "1"]
+            .into_iter()
+            .zip(&self.steps[step as usize])
+            .map(|(label, atomic)| (label, atomic.load(Ordering::Relaxed)))
+            .collect()
+    }
 }
 
 impl<H> Timed<H> {
@@ -39,7 +78,15 @@ impl<H> Timed<H> {
             latencies: Latencies::new(),
             events: 0,
             reports,
+            live: None,
+            live_next_ns: 0,
         }
+    }
+
+    /// Publishes the latency to `live` about once a second as well.
+    pub fn with_live(mut self, live: Option<Arc<LiveLatencies>>) -> Self {
+        self.live = live;
+        self
     }
 
     fn flush(&mut self) {
@@ -51,6 +98,13 @@ impl<H> Timed<H> {
             self.latencies.record(now_ns.saturating_sub(entered_ns));
         }
         self.entered_ns.clear();
+        if let Some(live) = &self.live {
+            // Reading quantiles walks the histogram: once a second, never per batch.
+            if now_ns >= self.live_next_ns {
+                self.live_next_ns = now_ns + 1_000_000_000;
+                live.publish(self.step, &self.latencies.percentiles());
+            }
+        }
     }
 }
 

@@ -391,7 +391,10 @@ impl NodeMetrics {
             "# HELP clearway_stage_events_total Events each pipeline stage has finished.\n\
              # TYPE clearway_stage_events_total counter\n",
         );
-        for stage in pipeline {
+        let (steps, stages): (Vec<&StageFigures>, Vec<&StageFigures>) = pipeline
+            .iter()
+            .partition(|figures| !figures.latency_ns.is_empty());
+        for stage in &stages {
             let _ = writeln!(
                 text,
                 "clearway_stage_events_total{{stage=\"{}\"}} {}",
@@ -402,7 +405,7 @@ impl NodeMetrics {
             "# HELP clearway_stage_lag_events How far each stage trails what it may read, mean \
              and max over its reads.\n# TYPE clearway_stage_lag_events gauge\n",
         );
-        for stage in pipeline {
+        for stage in &stages {
             let _ = writeln!(
                 text,
                 "clearway_stage_lag_events{{stage=\"{}\",stat=\"mean\"}} {}\n\
@@ -411,14 +414,15 @@ impl NodeMetrics {
             );
         }
         text.push_str(
-            "# HELP clearway_stage_latency_seconds Event time to the end of the batch that \
-             handled it, per step, since start.\n# TYPE clearway_stage_latency_seconds summary\n",
+            "# HELP clearway_step_latency_seconds Event time to the end of the batch that \
+             handled it, per step, since start (published each second).\n\
+             # TYPE clearway_step_latency_seconds summary\n",
         );
-        for stage in pipeline {
+        for stage in &steps {
             for (quantile, value) in &stage.latency_ns {
                 let _ = writeln!(
                     text,
-                    "clearway_stage_latency_seconds{{stage=\"{}\",quantile=\"{quantile}\"}} {}",
+                    "clearway_step_latency_seconds{{step=\"{}\",quantile=\"{quantile}\"}} {}",
                     stage.name,
                     *value as f64 / 1e9
                 );
@@ -439,7 +443,7 @@ pub struct StageFigures {
     pub lag_mean: f64,
     /// Largest lag, events.
     pub lag_max: u64,
-    /// Latency quantiles, as (quantile label, ns).
+    /// For a step: its latency quantiles, as (quantile label, ns); empty for a pipeline stage.
     pub latency_ns: Vec<(&'static str, u64)>,
 }
 

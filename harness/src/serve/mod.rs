@@ -42,6 +42,8 @@ use self::summary::NodeSummary;
 use crate::constants::{LISTEN_BACKLOG, NODE_PAYMENTS_IN_FLIGHT_MAX};
 use crate::exit::{self, Failure};
 use crate::run::egress::Door as EgressDoor;
+use crate::run::layout::Step;
+use crate::run::timed::LiveLatencies;
 use crate::run::{self, layout, Assembled};
 
 /// How egress wakes the I/O thread: rung after a batch that gave it answers or forwards, it
@@ -168,6 +170,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         .map_err(|error| Failure::failed(format!("cannot make a waker: {error}")))?;
     let bell = Arc::new(DoorBell::new(waker));
     // One answer per payment in flight, plus the expiries of holds carried over a restart.
+    let live = Arc::new(LiveLatencies::default());
     let (answers_in, answers_out) =
         rtrb::RingBuffer::new(NODE_PAYMENTS_IN_FLIGHT_MAX + ledger_config.holds_capacity);
     let Assembled {
@@ -187,19 +190,26 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         &layout,
         &mut start,
         Some(EgressDoor::new(answers_in, Arc::clone(&bell))),
+        Some(Arc::clone(&live)),
     )?;
     let pipeline = Pipeline::start(&layout.topology, run::handlers(&layout, &shared))
         .map_err(|error| Failure::failed(error.to_string()))?;
     let node_metrics = Arc::new(NodeMetrics::default());
     let started_ns = clock.now_ns();
+    let metrics_address = metrics_listener
+        .as_ref()
+        .and_then(|listener| listener.local_addr().ok());
     let door_report = std::thread::scope(|scope| {
         if let Some(listener) = metrics_listener {
             let node_metrics = Arc::clone(&node_metrics);
             let pipeline = &pipeline;
+            let live = Arc::clone(&live);
             std::thread::Builder::new()
                 .name("metrics".to_string())
                 .spawn_scoped(scope, move || {
-                    metrics::serve_metrics(listener, node_metrics, || stage_figures(pipeline))
+                    metrics::serve_metrics(listener, node_metrics, || {
+                        stage_figures(pipeline, &live)
+                    })
                 })
                 .map_err(|error| {
                     Failure::failed(format!("cannot start the metrics thread: {error}"))
@@ -230,7 +240,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
             stop,
         });
         println!("listening on {address}");
-        if let Some(address) = args.metrics {
+        if let Some(address) = metrics_address {
             println!("metrics on http://{address}/metrics");
         }
         let _ = std::io::stdout().flush();
@@ -306,9 +316,9 @@ fn listen(address: std::net::SocketAddr) -> std::io::Result<mio::net::TcpListene
     Ok(mio::net::TcpListener::from_std(socket.into()))
 }
 
-/// The pipeline's figures for the metrics endpoint.
-fn stage_figures<I, O>(pipeline: &Pipeline<I, O>) -> Vec<StageFigures> {
-    pipeline
+/// The pipeline's and the steps' figures for the metrics endpoint.
+fn stage_figures<I, O>(pipeline: &Pipeline<I, O>, live: &LiveLatencies) -> Vec<StageFigures> {
+    let mut figures: Vec<StageFigures> = pipeline
         .counters()
         .stages
         .iter()
@@ -322,5 +332,13 @@ fn stage_figures<I, O>(pipeline: &Pipeline<I, O>) -> Vec<StageFigures> {
                 latency_ns: Vec::new(),
             }
         })
-        .collect()
+        .collect();
+    for step in [Step::Authorize, Step::Route, Step::Ledger] {
+        figures.push(StageFigures {
+            name: step.name().to_string(),
+            latency_ns: live.quantiles(step),
+            ..StageFigures::default()
+        });
+    }
+    figures
 }

@@ -26,6 +26,8 @@ pub struct Node {
     pub data_dir: PathBuf,
     /// Its JSON summary, written at exit.
     pub json: PathBuf,
+    /// Where it serves metrics, when asked to.
+    pub metrics: Option<SocketAddr>,
     stdout: Option<JoinHandle<String>>,
 }
 
@@ -81,7 +83,10 @@ impl Node {
             .expect("clearway serve starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut seen = String::new();
-        let address = loop {
+        let wants_metrics = extra.contains(&"--metrics");
+        let mut metrics = None;
+        let mut address = None;
+        while address.is_none() || (wants_metrics && metrics.is_none()) {
             let mut line = String::new();
             if stdout.read_line(&mut line).unwrap_or(0) == 0 {
                 let mut stderr = String::new();
@@ -89,10 +94,14 @@ impl Node {
                 panic!("the node stopped before listening:\n{seen}\n{stderr}");
             }
             seen.push_str(&line);
-            if let Some(address) = line.trim().strip_prefix("listening on ") {
-                break address.parse().expect("an address");
+            if let Some(listening) = line.trim().strip_prefix("listening on ") {
+                address = Some(listening.parse().expect("an address"));
             }
-        };
+            if let Some(endpoint) = line.trim().strip_prefix("metrics on http://") {
+                metrics = endpoint.trim_end_matches("/metrics").parse().ok();
+            }
+        }
+        let address = address.unwrap();
         let stdout = std::thread::spawn(move || {
             let mut rest = String::new();
             let _ = stdout.read_to_string(&mut rest);
@@ -103,6 +112,7 @@ impl Node {
             address,
             data_dir,
             json,
+            metrics,
             stdout: Some(stdout),
         }
     }

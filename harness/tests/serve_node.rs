@@ -1,0 +1,160 @@
+//! `clearway serve` as institutions and banks see it: payments answered over TCP, a drain on
+//! SIGTERM that answers everything in flight, a restart that recovers, and the metrics endpoint.
+
+mod common;
+mod node;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use clearway_core::event::Outcome;
+use clearway_core::network::Network;
+use clearway_core::wire::{Frame, GOODBYE_SHUTDOWN};
+
+use common::{clearway, scratch};
+use node::{payment, payments, Banks, Client, Node};
+
+fn metrics(address: SocketAddr) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+fn metrics_address(stdout_line_source: &Node) -> SocketAddr {
+    stdout_line_source.metrics.expect("the node serves metrics")
+}
+
+#[test]
+fn sigterm_answers_what_is_in_flight_says_goodbye_and_a_restart_recovers() {
+    let dir = scratch("serve-node", "drain");
+    let network = Network::generated(1);
+    let node = Node::start(&dir, &["--metrics", "127.0.0.1:0"]);
+    let banks = Banks::connect(node.address, &network);
+    let (pi, events) = payments(&network, 300, 0);
+    let (mut client, welcome) = Client::hello(node.address, &network, pi, 1);
+    assert!(welcome.accepted);
+    for event in &events[..100] {
+        client.send(&payment(event));
+    }
+    let mut approved = 0;
+    for _ in 0..100 {
+        if let Frame::Answer(answer) = client.answer() {
+            approved += u64::from(answer.outcome == Outcome::Approved);
+        }
+    }
+    assert!(
+        approved > 90,
+        "{approved} of 100 approved with every bank connected"
+    );
+    std::thread::sleep(Duration::from_millis(1_200));
+    let text = metrics(metrics_address(&node));
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "clearway_answers_total{{outcome=\"Approved\"}} {approved}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("clearway_connections{role=\"bank\"} 424"),
+        "{text}"
+    );
+    assert!(text.contains("clearway_step_latency_seconds{step=\"ledger\",quantile=\"0.99\"}"));
+    assert!(text.contains("clearway_stage_lag_events{stage=\"journal\",stat=\"mean\"}"));
+
+    // 200 more in flight, then SIGTERM: every one is answered before the GOODBYE.
+    for event in &events[100..300] {
+        client.send(&payment(event));
+    }
+    let stopping = std::thread::spawn(move || node.stop());
+    let mut answers = 0;
+    let goodbye = loop {
+        match client.recv() {
+            Some(Frame::Answer(_)) => answers += 1,
+            Some(Frame::Busy(_)) => answers += 1,
+            Some(Frame::Goodbye(reason)) => break reason,
+            Some(other) => panic!("unexpected {other:?}"),
+            None => panic!("closed without a GOODBYE after {answers} answers"),
+        }
+    };
+    assert_eq!(goodbye, GOODBYE_SHUTDOWN);
+    let stopped = stopping.join().unwrap();
+    drop(banks);
+    assert!(
+        stopped.status.success(),
+        "{}\n{}",
+        stopped.stdout,
+        stopped.stderr
+    );
+    let summary = &stopped.summary;
+    let admitted = summary["payments"]["admitted"].as_u64().unwrap();
+    assert_eq!(
+        answers + 100,
+        admitted,
+        "every payment the node took was answered before its GOODBYE: {summary}"
+    );
+    assert_eq!(summary["in_flight_at_end"], 0);
+    assert_eq!(summary["positions_sum"], 0);
+    assert!(
+        stopped.stdout.contains("checks: all passed"),
+        "{}",
+        stopped.stdout
+    );
+
+    // A restart recovers the journal and serves on from where it ended.
+    let node = Node::start(&dir, &[]);
+    let (mut client, _) = Client::hello(node.address, &network, pi, 2);
+    let (_, more) = payments(&network, 1, 1 << 70);
+    client.send(&payment(&more[0]));
+    assert!(matches!(client.answer(), Frame::Answer(_)));
+    let stopped = node.stop();
+    assert!(
+        stopped.status.success(),
+        "{}\n{}",
+        stopped.stdout,
+        stopped.stderr
+    );
+    assert!(
+        stopped.stdout.contains("recovered in"),
+        "the restart says what it recovered:\n{}",
+        stopped.stdout
+    );
+    let verify = clearway(&[
+        "ledger",
+        "verify",
+        "--data-dir",
+        dir.join("data").to_str().unwrap(),
+    ]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+#[test]
+fn a_node_refuses_a_bad_command_line_with_a_documented_exit_code() {
+    for (arguments, code) in [
+        (&["serve", "--cutover-ms", "0"][..], 2),
+        (&["serve", "--durability", "fsync"][..], 2),
+        (&["serve", "--listen", "not-an-address"][..], 2),
+        (&["serve", "--listen", "192.0.2.1:7400"][..], 2),
+    ] {
+        let output = clearway(arguments);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{arguments:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.stderr.is_empty(), "{arguments:?} says why");
+    }
+}
