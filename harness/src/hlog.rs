@@ -2,11 +2,13 @@
 //! end-to-end latency histogram and how `clearway merge` reads histograms back. Histograms are
 //! V2 deflate-compressed and base64-encoded, so a merge adds exact counts, never percentiles.
 //!
-//! A file `clearway load` writes holds four lines:
+//! A file `clearway load` writes holds five lines (`Interval_Max` is in milliseconds, as
+//! HdrHistogram's own tools write it):
 //!
 //! ```text
 //! #[Histogram log format version 1.3]
 //! #[StartTime: 1796000000.123 (seconds since epoch)]
+//! #[MaxValueDivisor: 1000000.000]
 //! "StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"
 //! Tag=e2e,0.000,10.000,0.012,HISTFAAA…
 //! ```
@@ -18,6 +20,10 @@ use hdrhistogram::serialization::interval_log::{
 };
 use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+
+/// The legend line that names an interval line's columns.
+const LEGEND: &str =
+    "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"";
 
 /// The tag of the end-to-end latency interval.
 pub const E2E_TAG: &str = "e2e";
@@ -34,24 +40,30 @@ pub fn write(
     let start_s = start
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |since| since.as_secs_f64());
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(b"#[Histogram log format version 1.3]\n");
-    bytes.extend_from_slice(
-        format!("#[StartTime: {start_s:.3} (seconds since epoch)]\n").as_bytes(),
-    );
-    bytes.extend_from_slice(
-        b"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
-    );
     let tag = Tag::new(tag).ok_or_else(|| format!("{tag:?} cannot be an interval tag"))?;
+    // The writer starts its output with a comment naming the divisor of the `Interval_Max`
+    // column; it goes with the other header lines, before the legend.
+    let mut written = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     let mut writer = IntervalLogWriterBuilder::new()
         .with_max_value_divisor(1e6)
-        .begin_log_with(&mut bytes, &mut serializer)
+        .begin_log_with(&mut written, &mut serializer)
         .map_err(|error| error.to_string())?;
     writer
         .write_histogram(histogram, Duration::ZERO, length, Some(tag))
         .map_err(|error| error.to_string())?;
-    Ok(bytes)
+    let text = String::from_utf8(written).map_err(|error| error.to_string())?;
+    let (comments, intervals): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|line| line.starts_with('#'));
+    let mut out = String::from("#[Histogram log format version 1.3]\n");
+    out.push_str(&format!(
+        "#[StartTime: {start_s:.3} (seconds since epoch)]\n"
+    ));
+    for line in comments.iter().chain(&[LEGEND]).chain(&intervals) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
 }
 
 /// Every interval histogram in the log `bytes`, in order; an error names what could not be read.
@@ -150,11 +162,12 @@ mod tests {
         .unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(lines.len(), 5, "{text}");
         assert_eq!(lines[0], "#[Histogram log format version 1.3]");
         assert!(lines[1].starts_with("#[StartTime: "), "{text}");
-        assert!(lines[2].starts_with("\"StartTimestamp\",\"Interval_Length\""));
-        assert!(lines[3].starts_with("Tag=e2e,0.000,10.000,3.00"), "{text}");
+        assert_eq!(lines[2], "#[MaxValueDivisor: 1000000.000]");
+        assert_eq!(lines[3], LEGEND);
+        assert!(lines[4].starts_with("Tag=e2e,0.000,10.000,3.00"), "{text}");
         let read_back = read(&bytes).unwrap();
         assert_eq!(read_back, vec![recorded]);
     }
@@ -203,6 +216,6 @@ mod tests {
         assert!(read(b"garbage\n")
             .unwrap_err()
             .contains("not an interval log"));
-        assert_eq!(read(b"#only a comment\n").unwrap(), vec![]);
+        assert!(read(b"#only a comment\n").unwrap().is_empty());
     }
 }
