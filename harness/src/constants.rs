@@ -104,3 +104,12 @@ pub const WRITE_STALL_MAX_NS: u64 = 10_000_000_000;
 /// never-sent bit (2^95), and 2^24 ids (16.7 M, over 800 s at 20,000 payments/s) fit between
 /// two starts one nanosecond apart; two starts a second apart are 2^54 ids apart.
 pub const LOAD_ID_OFFSET_SHIFT: u32 = 24;
+
+/// Readiness events `clearway load`'s reader takes from one poll: 1,024 covers every connection
+/// of the generated network (654) becoming readable at once; more wait for the next poll.
+pub const READER_EVENTS_PER_POLL: usize = 1_024;
+
+/// Frames a connection's write buffer in `clearway load` has room for before it grows: 64 frames
+/// of the largest size are 32 KiB, more than a driver turn (256 payments spread over at least
+/// two connections per institution) puts on one connection in practice.
+pub const OUTBOX_FRAMES_INITIAL: usize = 64;

@@ -8,6 +8,10 @@
 //! exactly as a blocking write would, and the time it waits is measured — it is the node pushing
 //! back through TCP, and part of the generator's self-check. Payments are counted late against
 //! the moment the publish finished writing (the driver publishes a turn's payments together).
+//!
+//! The reader never writes: a PONG it owes is left in the connection's shared state and goes
+//! out with the next publish (the driver publishes every turn it has payments or bank replies,
+//! so during load that is within milliseconds).
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -22,7 +26,7 @@ use clearway_core::wire::{encode, Frame, Signed, GOODBYE_NORMAL};
 use super::connect::Shared;
 use super::generator::Lateness;
 use super::routing::{Route, Routing};
-use crate::constants::{WRITE_STALL_MAX_NS, WRITE_WAIT_SLICE_MS};
+use crate::constants::{OUTBOX_FRAMES_INITIAL, WRITE_STALL_MAX_NS, WRITE_WAIT_SLICE_MS};
 use crate::run::clock::RunClock;
 use crate::run::driver::Ingress;
 
@@ -85,7 +89,7 @@ impl TcpIngress {
                 .into_iter()
                 .map(|stream| Outbox {
                     stream,
-                    buffer: Vec::with_capacity(FRAME_SIZE_MAX * 64),
+                    buffer: Vec::with_capacity(FRAME_SIZE_MAX * OUTBOX_FRAMES_INITIAL),
                 })
                 .collect(),
             shared,

@@ -15,7 +15,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::connect::Shared;
-use crate::constants::READER_POLL_TIMEOUT_MS;
+use crate::constants::{READER_EVENTS_PER_POLL, READER_POLL_TIMEOUT_MS};
 use crate::run::clock::RunClock;
 use crate::run::egress::Forwarded;
 use crate::run::latency::Latencies;
@@ -123,7 +123,7 @@ impl Reader {
         std::thread::Builder::new()
             .name("reader".to_string())
             .spawn(move || {
-                let mut events = Events::with_capacity(1_024);
+                let mut events = Events::with_capacity(READER_EVENTS_PER_POLL);
                 let timeout = Duration::from_millis(READER_POLL_TIMEOUT_MS);
                 while !stop.load(Ordering::Acquire) {
                     if let Err(error) = poll.poll(&mut events, Some(timeout)) {
