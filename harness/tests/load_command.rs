@@ -69,10 +69,14 @@ struct Seen {
 
 /// A payment the fake node forwarded, waiting for its bank.
 struct Held {
-    institution: TcpStream,
+    institution: Writer,
     sent_ns: u64,
     since: Instant,
 }
+
+/// A connection's write side, shared by the threads that answer on it so that frames never
+/// interleave.
+type Writer = Arc<Mutex<TcpStream>>;
 
 /// The fake node: what it saw, and in `forwarding` mode its banks' connections and held
 /// payments.
@@ -80,8 +84,21 @@ struct Held {
 struct Node {
     seen: Seen,
     forwarding: bool,
-    banks: Mutex<Vec<(ParticipantId, TcpStream)>>,
+    banks: Mutex<Vec<(ParticipantId, Writer)>>,
     held: Mutex<HashMap<TxnId, Held>>,
+    /// Every connection accepted, to say GOODBYE on at shutdown.
+    accepted: Mutex<Vec<Writer>>,
+}
+
+impl Node {
+    /// What a node does at SIGTERM: GOODBYE 1 on every connection, then closes them.
+    fn shut_down(&self) {
+        for writer in self.accepted.lock().unwrap().iter() {
+            let mut stream = writer.lock().unwrap();
+            let _ = send(&mut stream, &Frame::Goodbye(1));
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
 }
 
 /// How long the fake node holds a forwarded payment before answering it `Expired`.
@@ -106,8 +123,9 @@ fn answer(txn_id: TxnId, outcome: Outcome, decline: Option<Decline>, sent_ns: u6
 /// One connection of the fake node: WELCOME to the HELLO, then every third PAYMENT BUSY and the
 /// rest `Rejected`/`NoRoute` with `sent_ns` echoed (forwarding: half of those forwarded to a
 /// bank instead, answered when the bank replies), and one PING after the first PAYMENT.
-fn fake_connection(mut stream: TcpStream, node: &Node) -> std::io::Result<()> {
+fn fake_connection(mut stream: TcpStream, writer: Writer, node: &Node) -> std::io::Result<()> {
     let seen = &node.seen;
+    let reply = |frame: &Frame| send(&mut writer.lock().unwrap(), frame);
     let mut reader = FrameReader::new();
     let mut payments = 0u64;
     loop {
@@ -123,10 +141,10 @@ fn fake_connection(mut stream: TcpStream, node: &Node) -> std::io::Result<()> {
                         frames_in_flight_max: 64,
                         frame_size_max: FRAME_SIZE_MAX as u32,
                     };
-                    send(&mut stream, &Frame::Welcome(welcome))?;
+                    reply(&Frame::Welcome(welcome))?;
                     // The example network's banks are 1001 and up.
                     if hello.participant.0 > 1_000 {
-                        let bank = (hello.participant, stream.try_clone()?);
+                        let bank = (hello.participant, Arc::clone(&writer));
                         node.banks.lock().unwrap().push(bank);
                     }
                 }
@@ -134,18 +152,29 @@ fn fake_connection(mut stream: TcpStream, node: &Node) -> std::io::Result<()> {
                     seen.payments.fetch_add(1, Ordering::Relaxed);
                     payments += 1;
                     let banks = node.banks.lock().unwrap().len();
-                    if payments % 3 == 0 {
-                        send(&mut stream, &Frame::Busy(payment.txn_id))?;
+                    // The institutions resend some payments (injected duplicates): one already
+                    // held is refused, as the node's ledger would.
+                    let held = node.held.lock().unwrap().contains_key(&payment.txn_id);
+                    if held {
+                        let duplicate = answer(
+                            payment.txn_id,
+                            Outcome::Rejected,
+                            Some(Decline::DuplicateInFlight),
+                            payment.sent_ns,
+                        );
+                        reply(&duplicate)?;
+                    } else if payments % 3 == 0 {
+                        reply(&Frame::Busy(payment.txn_id))?;
                     } else if node.forwarding && payments % 3 == 1 && banks > 0 {
                         let held = Held {
-                            institution: stream.try_clone()?,
+                            institution: Arc::clone(&writer),
                             sent_ns: payment.sent_ns,
                             since: Instant::now(),
                         };
                         node.held.lock().unwrap().insert(payment.txn_id, held);
-                        let mut banks = node.banks.lock().unwrap();
+                        let banks = node.banks.lock().unwrap();
                         let count = banks.len();
-                        let (bank, connection) = &mut banks[payments as usize % count];
+                        let (bank, connection) = &banks[payments as usize % count];
                         let forward = Forward {
                             txn_id: payment.txn_id,
                             bank: *bank,
@@ -153,7 +182,7 @@ fn fake_connection(mut stream: TcpStream, node: &Node) -> std::io::Result<()> {
                             account: payment.account,
                             sent_ns: payment.sent_ns,
                         };
-                        send(connection, &Frame::Forward(forward))?;
+                        send(&mut connection.lock().unwrap(), &Frame::Forward(forward))?;
                     } else {
                         let rejected = answer(
                             payment.txn_id,
@@ -161,23 +190,23 @@ fn fake_connection(mut stream: TcpStream, node: &Node) -> std::io::Result<()> {
                             Some(Decline::NoRoute),
                             payment.sent_ns,
                         );
-                        send(&mut stream, &rejected)?;
+                        reply(&rejected)?;
                     }
                     if payments == 1 {
-                        send(&mut stream, &Frame::Ping(payments))?;
+                        reply(&Frame::Ping(payments))?;
                     }
                 }
                 Frame::Reply(reply) => {
                     seen.replies.fetch_add(1, Ordering::Relaxed);
                     let held = node.held.lock().unwrap().remove(&reply.txn_id);
-                    if let Some(mut held) = held {
+                    if let Some(held) = held {
                         let outcome = if reply.code == 1 {
                             Outcome::Approved
                         } else {
                             Outcome::Declined
                         };
                         let frame = answer(reply.txn_id, outcome, None, held.sent_ns);
-                        send(&mut held.institution, &frame)?;
+                        send(&mut held.institution.lock().unwrap(), &frame)?;
                     }
                 }
                 Frame::Pong(_) => {
@@ -211,9 +240,14 @@ fn fake_node(forwarding: bool) -> (String, Arc<Node>) {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
             let node = Arc::clone(&shared);
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let writer = Arc::new(Mutex::new(clone));
+            node.accepted.lock().unwrap().push(Arc::clone(&writer));
             std::thread::spawn(move || {
                 let _ = stream.set_nodelay(true);
-                let _ = fake_connection(stream, &node);
+                let _ = fake_connection(stream, writer, &node);
             });
         }
     });
@@ -228,9 +262,9 @@ fn fake_node(forwarding: bool) -> (String, Arc<Node>) {
             .map(|(txn_id, _)| *txn_id)
             .collect();
         for txn_id in expired {
-            if let Some(mut payment) = held.remove(&txn_id) {
+            if let Some(payment) = held.remove(&txn_id) {
                 let frame = answer(txn_id, Outcome::Expired, None, payment.sent_ns);
-                let _ = send(&mut payment.institution, &frame);
+                let _ = send(&mut payment.institution.lock().unwrap(), &frame);
             }
         }
     });
@@ -404,6 +438,32 @@ fn with_the_generated_network_every_institution_and_bank_connects() {
         summary["checks"]["every_payment_answered"], true,
         "{summary}"
     );
+}
+
+#[test]
+fn a_node_that_shuts_down_during_the_load_ends_it_with_exit_4() {
+    let (address, node) = fake_node(false);
+    let stopper = Arc::clone(&node);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        stopper.shut_down();
+    });
+    let config = example_config();
+    let output = clearway(&[
+        "load",
+        "--target",
+        &address,
+        "--config",
+        config.to_str().unwrap(),
+        "--rate",
+        "1000",
+        "--duration",
+        "5",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("closed every connection"), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
 }
 
 #[test]

@@ -195,7 +195,11 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
         .map_err(|_| Failure::failed("the reader thread panicked"))?;
     ingress.goodbye();
     let (driven, _) = driven.map_err(|error| {
-        Failure::failed(format!("the load against {} stopped: {error}", args.target))
+        Failure::failed(format!(
+            "the load against {} stopped: {error} ({} GOODBYEs received, {} saying the node \
+             was shutting down; {} connections closed without one)",
+            args.target, figures.goodbyes, figures.goodbyes_shutdown, figures.closed_by_node
+        ))
     })?;
     let summary = summarise(args, driven, &ingress, figures, connections);
     if let Some(path) = &args.histogram {
