@@ -201,11 +201,11 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
             args.target, figures.goodbyes, figures.goodbyes_shutdown, figures.closed_by_node
         ))
     })?;
-    let summary = summarise(args, driven, &ingress, figures, connections);
+    let (summary, figures) = summarise(args, driven, &ingress, figures, connections);
     if let Some(path) = &args.histogram {
-        write_histogram(path, &summary.1, started, summary.0.duration_s)?;
+        write_histogram(path, &figures, started, summary.duration_s)?;
     }
-    Ok(summary.0)
+    Ok(summary)
 }
 
 fn write_histogram(

@@ -91,3 +91,50 @@ pub fn merge(files: &[PathBuf]) -> Result<MergeSummary, Failure> {
         latency_ns: merged.percentiles(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn two_hlog_files_merged_equal_the_histogram_that_recorded_both() {
+        let dir = std::env::temp_dir().join(format!("clearway-merge-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut first = Latencies::new();
+        let mut second = Latencies::new();
+        let mut both = Latencies::new();
+        for value in 1..=20_000u64 {
+            let latency = value * value % 9_999_991 + 1;
+            if value % 3 == 0 {
+                first.record(latency);
+            } else {
+                second.record(latency * 7);
+            }
+            both.record(if value % 3 == 0 { latency } else { latency * 7 });
+        }
+        let files = [dir.join("first.hlog"), dir.join("second.hlog")];
+        for (path, latencies) in files.iter().zip([&first, &second]) {
+            let bytes = crate::hlog::write(
+                latencies.histogram(),
+                SystemTime::now(),
+                Duration::from_secs(1),
+                crate::hlog::E2E_TAG,
+            )
+            .unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        let merged = merge(&files).unwrap();
+        assert_eq!(merged.intervals, 2);
+        assert_eq!(merged.count, both.count());
+        assert_eq!(merged.latency_ns, both.percentiles());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_missing_file_is_unreadable() {
+        let failure = merge(&[PathBuf::from("/nonexistent/e2e.hlog")]).unwrap_err();
+        assert_eq!(failure.code, exit::UNREADABLE);
+        assert!(failure.message.contains("/nonexistent/e2e.hlog"));
+    }
+}
