@@ -125,3 +125,57 @@ pub const DRAIN_GOODBYE_MS: u64 = 1_000;
 /// the default of 128, a burst overflows the queue while the I/O thread is busy, and each dropped
 /// handshake costs its client a one-second retransmission.
 pub const LISTEN_BACKLOG: i32 = 1_024;
+
+/// How late `clearway load` may write a payment after its intended send time before the payment
+/// counts as late: 1 ms is far above the ~50 µs a turn of the driver takes when it keeps up, and
+/// far below the latencies a node under load is judged by (p99 in milliseconds), so a payment
+/// this late means the generator, not the node, was behind.
+pub const GENERATOR_LATE_NS: u64 = 1_000_000;
+
+/// The share of payments `clearway load` may send late (see [`GENERATOR_LATE_NS`]) and still
+/// claim to have measured the node: 1% late payments move p99 by the generator's own delay, so
+/// past it the percentiles describe the generator.
+pub const GENERATOR_LATE_FRACTION_MAX: f64 = 0.01;
+
+/// Connections `clearway load` opens per institution unless told: two let a payment go out on
+/// the other while one connection's socket buffer is full, without multiplying the node's
+/// connection count (115 institutions × 2 + 424 banks = 654 with the generated network).
+pub const CONNECTIONS_PER_PI_DEFAULT: usize = 2;
+
+/// How long `clearway load` waits for a TCP connection to open, and for the node's WELCOME after
+/// a HELLO: a node on the same network answers in microseconds, so 5 s means it is not there or
+/// not answering, and a run should say so rather than hang.
+pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+
+/// Added to the bank timeout for how long `clearway load`'s drain waits for the last answers: the
+/// node expires a hold one bank timeout after it was placed, on its own clock and sweep, and the
+/// ANSWER then crosses the network; one second covers both on any sane deployment.
+pub const LOAD_DRAIN_MARGIN_NS: u64 = 1_000_000_000;
+
+/// How long `clearway load`'s reader waits in one poll before it looks at its stop flag again:
+/// 10 ms makes stopping prompt without waking a core more than 100 times a second when idle.
+pub const READER_POLL_TIMEOUT_MS: u64 = 10;
+
+/// How long `clearway load` sleeps before it tries a full socket again: 50 µs is a few hundred
+/// frames of the node's reading at full speed, so the wait adds little to what TCP's flow
+/// control already imposes, and the sleep leaves the core to the node on a small machine.
+pub const WRITE_WAIT_SLICE_US: u64 = 50;
+
+/// The most time `clearway load` waits in all on a socket the node stopped reading before it
+/// gives the connection up: 10 s is far beyond any pause a working node takes.
+pub const WRITE_STALL_MAX_NS: u64 = 10_000_000_000;
+
+/// Shift applied to the wall clock's nanoseconds since the Unix epoch to make `clearway load`'s
+/// transaction id offset: 2^61 ns (year 2043) << 24 is 2^85, below the load generator's
+/// never-sent bit (2^95), and 2^24 ids (16.7 M, over 800 s at 20,000 payments/s) fit between
+/// two starts one nanosecond apart; two starts a second apart are 2^54 ids apart.
+pub const LOAD_ID_OFFSET_SHIFT: u32 = 24;
+
+/// Readiness events `clearway load`'s reader takes from one poll: 1,024 covers every connection
+/// of the generated network (654) becoming readable at once; more wait for the next poll.
+pub const READER_EVENTS_PER_POLL: usize = 1_024;
+
+/// Frames a connection's write buffer in `clearway load` has room for before it grows: 64 frames
+/// of the largest size are 32 KiB, more than a driver turn (256 payments spread over at least
+/// two connections per institution) puts on one connection in practice.
+pub const OUTBOX_FRAMES_INITIAL: usize = 64;

@@ -2,8 +2,10 @@
 //!
 //! The principal type in this crate is [`Command`]: `clearway run` runs the switch embedded with
 //! simulated institutions and banks and prints what it measured (durably, with a data
-//! directory); `clearway ledger …` reads a data directory without the node; `clearway topology
-//! FILE` validates a topology file and prints the stage → core map it would run.
+//! directory); `clearway load` plays the institutions and banks against a node over TCP;
+//! `clearway merge` adds the latency histograms of several loads exactly; `clearway ledger …`
+//! reads a data directory without the node; `clearway topology FILE` validates a topology file
+//! and prints the stage → core map it would run.
 //!
 //! # Layout
 //!
@@ -11,6 +13,9 @@
 //! | --- | --- |
 //! | `run/` | `clearway run`: layout, driver, egress, transports, journal, replay, summary |
 //! | `serve/` | `clearway serve`: the TCP node, its I/O thread, security limits, metrics |
+//! | `load/` | `clearway load`: connections, TCP ingress, reader, generator self-check, summary |
+//! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly |
+//! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `load`, read by `merge` |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
@@ -18,7 +23,10 @@
 
 mod constants;
 mod data_dir;
+mod hlog;
 mod ledger;
+mod load;
+mod merge;
 mod run;
 mod serve;
 
@@ -48,6 +56,11 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Serve the switch over TCP to institutions and banks (docs/PROTOCOL.md) until SIGTERM.
     Serve(Box<serve::ServeArgs>),
+    /// Play a network's institutions and banks against a node over TCP, and print what came back.
+    Load(Box<load::LoadArgs>),
+    /// Add the latency histograms of interval logs (`clearway load --histogram`) exactly, and
+    /// print the merged percentiles.
+    Merge(merge::MergeArgs),
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -67,7 +80,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A file could not be read or written, or a configuration file was refused.
     pub const UNREADABLE: u8 = 3;
-    /// The switch failed while running: a stage panicked or faulted.
+    /// The switch failed while running: a stage panicked or faulted; or, for `clearway load`,
+    /// the node could not be reached, refused a HELLO, or closed every connection.
     pub const RUN_FAILED: u8 = 4;
 
     /// Why a command stopped, and the exit code that says so.
@@ -113,6 +127,8 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run::run(*args),
         Command::Serve(args) => serve::serve(*args),
+        Command::Load(args) => load::run(*args),
+        Command::Merge(args) => merge::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
     }

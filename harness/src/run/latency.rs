@@ -39,8 +39,20 @@ impl Latencies {
             .expect("histograms with the same bounds always add");
     }
 
+    /// Adds the counts of a histogram read back from a file (`clearway merge`); an error when
+    /// its values cannot be held in this one's range.
+    pub fn add_histogram(&mut self, other: &Histogram<u64>) -> Result<(), String> {
+        self.histogram
+            .add(other)
+            .map_err(|error| format!("the histogram does not fit: {error:?}"))
+    }
+
+    /// The histogram itself, to write out exactly (`clearway load --histogram`).
+    pub fn histogram(&self) -> &Histogram<u64> {
+        &self.histogram
+    }
+
     /// Latencies recorded.
-    #[cfg(test)]
     pub fn count(&self) -> u64 {
         self.histogram.len()
     }

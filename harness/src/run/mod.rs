@@ -571,7 +571,7 @@ fn print_recovery(args: &RunArgs, durable: &Durable) {
 /// with half again as much room for Poisson bursts. Sizing them for the run rather than for the
 /// largest machine keeps a 180,000/s run's tables in megabytes instead of the defaults' hundreds,
 /// which the ledger would otherwise page in, a fault at a time, while it runs.
-fn ledger_config(args: &RunArgs) -> LedgerConfig {
+pub(crate) fn ledger_config(args: &RunArgs) -> LedgerConfig {
     let mut config = LedgerConfig::default();
     if let Some(timeout_ms) = args.bank_timeout_ms {
         config.bank_timeout_ns = timeout_ms * 1_000_000;
