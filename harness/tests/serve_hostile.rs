@@ -319,7 +319,9 @@ fn hostile_input_gets_its_documented_answer_and_changes_nothing_else() {
     assert!(
         frames.contains(&Frame::Error(ErrorFrame {
             code: ERROR_TOO_MANY_BAD_MACS,
-            reason: clearway_core::wire::Reason::truncated("more than 16 payments with a bad MAC"),
+            reason: clearway_core::wire::Reason::truncated(
+                "more than 16 payments in a row with a bad MAC",
+            ),
         })),
         "{frames:?}"
     );

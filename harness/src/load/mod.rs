@@ -176,13 +176,14 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
     .map_err(|error| Failure::failed(format!("cannot start the reader: {error}")))?;
     let mut ingress = TcpIngress::new(clock, routing, opened.streams, Arc::clone(&shared));
     let started = SystemTime::now();
-    let load = producers::load(
+    let mut load = producers::load(
         &run_args,
         clock,
         ledger_config.bank_timeout_ns + LOAD_DRAIN_MARGIN_NS,
         false,
         answered,
     );
+    load.banks_may_wait = true;
     let mut slot = Some(&mut ingress);
     let driven = producers.drive(&load, || {
         slot.take()

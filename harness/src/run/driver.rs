@@ -18,7 +18,7 @@ use super::args::Rate;
 use super::clock::RunClock;
 use super::egress::Forwarded;
 use super::recording::Recording;
-use crate::constants::ARRIVALS_PER_TURN_MAX;
+use crate::constants::{ARRIVALS_PER_TURN_MAX, DRIVER_SLEEP_GAP_MIN_NS, DRIVER_SLEEP_OVERSHOOT_NS};
 
 /// Where a driver publishes: the ring's producer, or the channel transport's first channels.
 pub trait Ingress {
@@ -49,6 +49,11 @@ pub struct Load {
     pub submitted: AtomicU64,
     /// Institution drivers still offering load.
     pub institutions_running: AtomicUsize,
+    /// Whether a driver that plays the banks may sleep between arrivals. Embedded, egress's
+    /// forwards wait in memory for the driver, which therefore only yields; `clearway load`'s
+    /// reader thread queues the node's FORWARDs while the driver sleeps, and a yielding driver
+    /// would take a core from the node it measures.
+    pub banks_may_wait: bool,
 }
 
 /// The banks and the operator, played by one driver.
@@ -212,6 +217,7 @@ impl Driver<'_> {
                     (!window_closed && self.banks.is_some()).then_some(next_cutover_ns),
                 ],
                 self.banks.is_some(),
+                load.banks_may_wait,
             );
         }
         if let Some(banks) = &mut self.banks {
@@ -294,12 +300,18 @@ fn cutover(operator_key: &MacKey, now_ns: u64) -> Event {
 }
 
 /// Nothing due: wait for the earliest of `due` without burning a core another thread needs. A
-/// driver playing the banks never sleeps: egress may forward a payment at any moment.
-fn idle(clock: &RunClock, due: [Option<u64>; 3], plays_banks: bool) {
+/// driver playing the banks never sleeps, since egress may forward a payment at any moment,
+/// unless `banks_may_wait`: then it sleeps through any gap above [`DRIVER_SLEEP_GAP_MIN_NS`].
+fn idle(clock: &RunClock, due: [Option<u64>; 3], plays_banks: bool, banks_may_wait: bool) {
     let now_ns = clock.now_ns();
     let next_ns = due.into_iter().flatten().min().unwrap_or(now_ns + 50_000);
     let gap_ns = next_ns.saturating_sub(now_ns);
-    if gap_ns > 200_000 && !plays_banks {
+    if banks_may_wait && gap_ns > DRIVER_SLEEP_GAP_MIN_NS {
+        // Waking up to ~60 µs late costs far less than the 1 ms the generator check allows.
+        std::thread::sleep(Duration::from_nanos(
+            gap_ns.saturating_sub(DRIVER_SLEEP_OVERSHOOT_NS).max(10_000),
+        ));
+    } else if gap_ns > 200_000 && !plays_banks {
         // Sleeping overshoots by ~60 µs on Linux; wake early and yield the rest.
         std::thread::sleep(Duration::from_nanos(gap_ns - 100_000));
     } else {

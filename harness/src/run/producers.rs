@@ -206,6 +206,7 @@ pub fn load(
         answered,
         submitted: AtomicU64::new(0),
         institutions_running: AtomicUsize::new(0),
+        banks_may_wait: false,
     }
 }
 

@@ -45,7 +45,7 @@ pub struct Connection {
     pub peer: Peer,
     /// PAYMENTs taken and not yet answered.
     pub in_flight: u32,
-    /// Answers it got with a `BadMac` decline.
+    /// Answers in a row it got with a `BadMac` decline: any other answer starts it again.
     pub bad_macs: u32,
     /// Frames it sent that were refused without closing it.
     pub violations: u32,

@@ -52,7 +52,7 @@ pub const ERROR_HELLO_FIRST: u16 = 100;
 pub const ERROR_NOT_YOURS_TO_SEND: u16 = 101;
 /// ERROR code: a PAYMENT or REPLY naming another sender than the connection's participant.
 pub const ERROR_FOREIGN_SENDER: u16 = 102;
-/// ERROR code: too many answers with a `BadMac` decline; the connection is closed.
+/// ERROR code: too many answers in a row with a `BadMac` decline; the connection is closed.
 pub const ERROR_TOO_MANY_BAD_MACS: u16 = 103;
 /// ERROR code: too many refused frames; the connection is closed.
 pub const ERROR_TOO_MANY_VIOLATIONS: u16 = 104;
@@ -738,13 +738,17 @@ impl<'p> Door<'p> {
             connection.send(&Frame::Answer(answer));
             self.counts.one(Counter::FramesSent);
             self.dirty.push(slot);
-            if answer.decline == Some(Decline::BadMac) {
+            if answer.decline != Some(Decline::BadMac) {
+                connection.bad_macs = 0;
+            } else {
                 self.counts.one(Counter::BadMacs);
                 connection.bad_macs += 1;
                 if connection.bad_macs > BAD_MACS_PER_CONNECTION_MAX && !connection.closing {
                     connection.send(&error_frame(
                         ERROR_TOO_MANY_BAD_MACS,
-                        &format!("more than {BAD_MACS_PER_CONNECTION_MAX} payments with a bad MAC"),
+                        &format!(
+                            "more than {BAD_MACS_PER_CONNECTION_MAX} payments in a row with a bad MAC"
+                        ),
                     ));
                     self.counts.add(Counter::FramesSent, 2);
                     connection.send(&Frame::Goodbye(GOODBYE_PROTOCOL_ERROR));
