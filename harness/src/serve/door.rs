@@ -402,7 +402,8 @@ impl<'p> Door<'p> {
             }
         };
         let keep = connection.readable && !connection.closing;
-        let dirty = connection.pending_out() > 0;
+        // A closing connection is closed by `flush_dirty` once what it is owed is written.
+        let dirty = connection.pending_out() > 0 || connection.closing;
         self.connections[slot] = Some(connection);
         if dirty {
             self.dirty.push(slot);
@@ -767,8 +768,17 @@ impl<'p> Door<'p> {
                 self.counts.one(Counter::ForwardsUnroutable);
                 continue;
             };
+            // One of the bank's connections in turn, passing over any that is closing (its bank
+            // said GOODBYE, or stopped reading).
             self.bank_turn = self.bank_turn.wrapping_add(1);
-            let slot = slots[self.bank_turn % slots.len()];
+            let connections = &self.connections;
+            let open = (0..slots.len())
+                .map(|offset| slots[(self.bank_turn + offset) % slots.len()])
+                .find(|&slot| matches!(connections.get(slot), Some(Some(connection)) if !connection.closing));
+            let Some(slot) = open else {
+                self.counts.one(Counter::ForwardsUnroutable);
+                continue;
+            };
             let Some(Some(connection)) = self.connections.get_mut(slot) else {
                 self.counts.one(Counter::ForwardsUnroutable);
                 continue;
