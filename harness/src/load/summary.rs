@@ -166,7 +166,7 @@ impl fmt::Display for LoadSummary {
             generator.late_fraction * 100.0,
             human_ns(generator.latest_ns),
             generator.blocked_writing_s,
-            if generator.kept_up {
+            if generator.kept_up || !self.checks.contains_key("generator_kept_up") {
                 ""
             } else {
                 "   ← DID NOT KEEP UP: these figures measure the generator, not the node"
