@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The switch embedded (`clearway run`) against the same switch as a TCP node (`clearway serve`)
 # driven by `clearway load` from another process, at each rate given, interleaved round by round,
-# on this machine. Prints one line per run and the node/embedded ratio of answered payments/s
-# and of p99 for each rate and round. Both use the same topology (auto), network (seed 1) and
+# on this machine. Prints one line per run and the node/embedded ratio of payments processed per
+# second and of p99 for each rate and round. "Processed" counts the payments the switch decided
+# (approved, declined, rejected, expired) over the load window and the drain: the node answers
+# payments over an institution's in-flight limit BUSY without taking them, and answered/s counts
+# those too; at `--rate max` the load sends past the limits, so the two differ there. Both use the same topology (auto), network (seed 1) and
 # workload; the node runs in memory (no --data-dir), as the embedded run does.
 #
 #   scripts/node-vs-embedded.sh ROUNDS SECONDS RATE...      e.g. 3 5 10000 20000 max
@@ -15,7 +18,10 @@ bin=target/release/clearway
 out=$(mktemp -d)
 port=7431
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d$2)" "$1"; }
-printf '%-6s %-6s %-9s %12s %10s %10s %10s %s\n' round rate mode answered/s p50_us p99_us p999_us ok
+processed() {
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p=d['payments']; print((p['approved']+p['declined']+p['rejected']+p['expired'])/(d['duration_s']+d['drain_s']))" "$1"
+}
+printf '%-6s %-6s %-9s %12s %12s %8s %10s %10s %10s %s\n' round rate mode answered/s processed/s busy p50_us p99_us p999_us ok
 for round in $(seq 1 "$rounds"); do
     for rate in "${rates[@]}"; do
         "$bin" run --rate "$rate" --duration "$seconds" --no-replay --json "$out/run.json" \
@@ -29,9 +35,11 @@ for round in $(seq 1 "$rounds"); do
         port=$((port + 1))
         for mode in run load; do
             file="$out/$mode.json"
-            printf '%-6s %-6s %-9s %12.0f %10.0f %10.0f %10.0f %s\n' "$round" "$rate" \
+            printf '%-6s %-6s %-9s %12.0f %12.0f %8s %10.0f %10.0f %10.0f %s\n' "$round" "$rate" \
                 "$([ $mode = run ] && echo embedded || echo node)" \
                 "$(field "$file" "['throughput_per_s']")" \
+                "$(processed "$file")" \
+                "$(field "$file" "['payments']['busy']")" \
                 "$(field "$file" "['latency_ns']['p50']/1000")" \
                 "$(field "$file" "['latency_ns']['p99']/1000")" \
                 "$(field "$file" "['latency_ns']['p999']/1000")" \
@@ -40,7 +48,10 @@ for round in $(seq 1 "$rounds"); do
         python3 - "$out/run.json" "$out/load.json" "$rate" "$round" <<'PY'
 import json, sys
 run, load = (json.load(open(path)) for path in sys.argv[1:3])
-print(f"{sys.argv[4]:<6} {sys.argv[3]:<6} ratio     node/embedded answered/s {load['throughput_per_s'] / run['throughput_per_s']:.2f}, "
+def processed(d):
+    p = d['payments']
+    return (p['approved'] + p['declined'] + p['rejected'] + p['expired']) / (d['duration_s'] + d['drain_s'])
+print(f"{sys.argv[4]:<6} {sys.argv[3]:<6} ratio     node/embedded processed/s {processed(load) / processed(run):.2f}, "
       f"p99 ×{load['latency_ns']['p99'] / max(run['latency_ns']['p99'], 1):.0f}; "
       f"generator late {load['generator']['late_fraction'] * 100:.1f}%")
 PY
