@@ -6,9 +6,11 @@
 # (approved, declined, rejected, expired) over the load window and the drain: the node answers
 # payments over an institution's in-flight limit BUSY without taking them, and answered/s counts
 # those too; at `--rate max` the load sends past the limits, so the two differ there. Both use the same topology (auto), network (seed 1) and
-# workload; the node runs in memory (no --data-dir), as the embedded run does.
+# workload; both run in memory, or with DURABLE=1 both journal to a fresh data directory with
+# fsync before answering.
 #
 #   scripts/node-vs-embedded.sh ROUNDS SECONDS RATE...      e.g. 3 5 10000 20000 max
+#   DURABLE=1 scripts/node-vs-embedded.sh 3 5 20000 max
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:?rounds}; seconds=${2:?seconds}; shift 2
@@ -24,9 +26,15 @@ processed() {
 printf '%-6s %-6s %-9s %12s %12s %8s %10s %10s %10s %s\n' round rate mode answered/s processed/s busy p50_us p99_us p999_us ok
 for round in $(seq 1 "$rounds"); do
     for rate in "${rates[@]}"; do
+        run_data=(); node_data=()
+        if [ "${DURABLE:-0}" = 1 ]; then
+            rm -rf "$out/run-data" "$out/node-data"
+            run_data=(--data-dir "$out/run-data"); node_data=(--data-dir "$out/node-data")
+        fi
         "$bin" run --rate "$rate" --duration "$seconds" --no-replay --json "$out/run.json" \
-            --out "$out/batches" > /dev/null || true
-        "$bin" serve --listen 127.0.0.1:$port --out "$out/batches" > "$out/serve.txt" 2>&1 &
+            --out "$out/batches" "${run_data[@]}" > /dev/null || true
+        "$bin" serve --listen 127.0.0.1:$port --out "$out/batches" "${node_data[@]}" \
+            > "$out/serve.txt" 2>&1 &
         node=$!
         until grep -q "listening on" "$out/serve.txt"; do sleep 0.1; done
         "$bin" load --target 127.0.0.1:$port --rate "$rate" --duration "$seconds" \

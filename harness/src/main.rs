@@ -93,6 +93,39 @@ pub mod exit {
         pub code: u8,
     }
 
+    /// What a command that ends in a summary says: the summary on stdout (and as JSON in `json`
+    /// when asked), exit 0 when `ok` says every check passed, 1 when one failed; or the
+    /// failure's message on stderr and its code.
+    pub fn finish<S: std::fmt::Display + serde::Serialize>(
+        result: Result<S, Failure>,
+        json: Option<&std::path::Path>,
+        ok: impl Fn(&S) -> bool,
+    ) -> std::process::ExitCode {
+        use std::process::ExitCode;
+        match result {
+            Ok(summary) => {
+                print!("{summary}");
+                if let Some(path) = json {
+                    let text =
+                        serde_json::to_string_pretty(&summary).expect("the summary serialises");
+                    if let Err(error) = std::fs::write(path, text + "\n") {
+                        eprintln!("clearway: cannot write {}: {error}", path.display());
+                        return ExitCode::from(UNREADABLE);
+                    }
+                }
+                if ok(&summary) {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(CHECK_FAILED)
+                }
+            }
+            Err(Failure { message, code }) => {
+                eprintln!("clearway: {message}");
+                ExitCode::from(code)
+            }
+        }
+    }
+
     impl Failure {
         /// The command line or a setting was wrong.
         pub fn usage(message: impl Into<String>) -> Failure {

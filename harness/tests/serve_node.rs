@@ -104,7 +104,7 @@ fn sigterm_answers_what_is_in_flight_says_goodbye_and_a_restart_recovers() {
     assert_eq!(summary["in_flight_at_end"], 0);
     assert_eq!(summary["positions_sum"], 0);
     assert!(
-        stopped.stdout.contains("checks: all passed"),
+        stopped.stdout.contains("checks       all passed"),
         "{}",
         stopped.stdout
     );

@@ -82,13 +82,7 @@ impl LoadArgs {
             bank_latency_sigma: self.bank_latency_sigma,
             out: PathBuf::new(),
             json: None,
-            data_dir: None,
-            durability: None,
-            segment_size_mib: crate::constants::SEGMENT_SIZE_MIB_DEFAULT,
-            no_preallocate: false,
-            snapshot_every: 0,
-            truncate_corrupt: false,
-            ack_log: None,
+            durable: crate::run::args::DurableArgs::none(),
             no_replay: true,
         }
     }

@@ -55,27 +55,7 @@ use crate::run::summary::Payments;
 
 /// Runs `clearway load`; the exit code is documented in docs/OUTPUT.md.
 pub fn run(args: LoadArgs) -> ExitCode {
-    match execute(&args) {
-        Ok(summary) => {
-            print!("{summary}");
-            if let Some(path) = &args.json {
-                let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
-                if let Err(error) = std::fs::write(path, text + "\n") {
-                    eprintln!("clearway: cannot write {}: {error}", path.display());
-                    return ExitCode::from(exit::UNREADABLE);
-                }
-            }
-            if summary.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(exit::CHECK_FAILED)
-            }
-        }
-        Err(Failure { message, code }) => {
-            eprintln!("clearway: {message}");
-            ExitCode::from(code)
-        }
-    }
+    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
 }
 
 /// The driver's view of the ingress, borrowed so that its figures stay readable after the run.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::generator::GeneratorSummary;
 use crate::run::environment::Environment;
 use crate::run::latency::{human_ns, Percentiles};
-use crate::run::summary::{thousands, Payments};
+use crate::run::summary::{thousands, write_answers, write_checks, Payments};
 
 /// The contract docs/OUTPUT.md documents. Fields are only ever added.
 #[derive(Clone, Debug, Serialize)]
@@ -102,36 +102,14 @@ impl fmt::Display for LoadSummary {
             self.connections.per_pi,
             self.connections.banks
         )?;
-        writeln!(
+        write_answers(
             out,
-            "  offered      {:>12} payments/s",
-            thousands(self.offered_per_s as u64)
+            self.offered_per_s,
+            self.throughput_per_s,
+            payments,
+            &self.rejects_by_reason,
+            &self.latency_ns,
         )?;
-        writeln!(
-            out,
-            "  throughput   {:>12} payments/s answered",
-            thousands(self.throughput_per_s as u64)
-        )?;
-        writeln!(
-            out,
-            "  payments     {} submitted = {} approved + {} declined + {} rejected + {} expired + {} busy{}",
-            thousands(payments.submitted),
-            thousands(payments.approved),
-            thousands(payments.declined),
-            thousands(payments.rejected),
-            thousands(payments.expired),
-            thousands(payments.busy),
-            if payments.add_up() { "" } else { "   ← DOES NOT ADD UP" }
-        )?;
-        if !self.rejects_by_reason.is_empty() {
-            let reasons: Vec<String> = self
-                .rejects_by_reason
-                .iter()
-                .map(|(name, count)| format!("{name} {}", thousands(*count)))
-                .collect();
-            writeln!(out, "  rejected by  {}", reasons.join(", "))?;
-        }
-        writeln!(out, "  latency      {}", self.latency_ns)?;
         let events = &self.events;
         writeln!(
             out,
@@ -172,16 +150,6 @@ impl fmt::Display for LoadSummary {
                 "   ← DID NOT KEEP UP: these figures measure the generator, not the node"
             }
         )?;
-        let failed: Vec<&str> = self
-            .checks
-            .iter()
-            .filter(|(_, passed)| !**passed)
-            .map(|(name, _)| name.as_str())
-            .collect();
-        if failed.is_empty() {
-            writeln!(out, "  checks       all passed ({})", self.checks.len())
-        } else {
-            writeln!(out, "  checks       FAILED: {}", failed.join(", "))
-        }
+        write_checks(out, &self.checks)
     }
 }

@@ -66,6 +66,18 @@ pub struct RunArgs {
     /// Also write the summary as JSON (docs/OUTPUT.md) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Where the journal lives and how it reaches the disk.
+    #[command(flatten)]
+    pub durable: DurableArgs,
+    /// Skip re-running the recorded input through a fresh single-threaded switch after the run
+    /// (saves the time and memory of the recording; the summary then says the check was skipped).
+    #[arg(long)]
+    pub no_replay: bool,
+}
+
+/// The flags of a durable switch, the same for `clearway run` and `clearway serve`.
+#[derive(Args, Clone, Debug)]
+pub struct DurableArgs {
     /// Folder of the durable journal and snapshots (docs/DURABILITY.md). The journal stage writes
     /// every input event there, beside authorize, and nothing is answered before it is on disk.
     /// If the folder already holds a journal, the run first recovers the ledger from it (the
@@ -96,10 +108,36 @@ pub struct RunArgs {
     /// Append `txn_id,outcome` to this file for every payment, once answered.
     #[arg(long)]
     pub ack_log: Option<PathBuf>,
-    /// Skip re-running the recorded input through a fresh single-threaded switch after the run
-    /// (saves the time and memory of the recording; the summary then says the check was skipped).
-    #[arg(long)]
-    pub no_replay: bool,
+}
+
+impl DurableArgs {
+    /// No data directory: everything in memory (`clearway load`, which journals nothing).
+    pub fn none() -> DurableArgs {
+        DurableArgs {
+            data_dir: None,
+            durability: None,
+            segment_size_mib: crate::constants::SEGMENT_SIZE_MIB_DEFAULT,
+            no_preallocate: false,
+            snapshot_every: 0,
+            truncate_corrupt: false,
+            ack_log: None,
+        }
+    }
+
+    /// Refuses settings that contradict each other.
+    pub fn validate(&self) -> Result<(), crate::exit::Failure> {
+        if self.data_dir.is_none() && self.durability.is_some() {
+            return Err(crate::exit::Failure::usage(
+                "--durability says how the journal reaches the disk: it needs --data-dir",
+            ));
+        }
+        if self.segment_size_mib == 0 {
+            return Err(crate::exit::Failure::usage(
+                "--segment-size-mib must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The offered rate.

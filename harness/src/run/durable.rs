@@ -123,7 +123,7 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         &network,
         args.mac,
         ledger_config,
-        args.truncate_corrupt,
+        args.durable.truncate_corrupt,
         &mut reports,
     )
     .map_err(|error| Failure::failed(format!("cannot recover {}: {error}", directory.display())))?;
@@ -131,18 +131,18 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         return Err(unreadable(error));
     }
     let rebuilt = recovery.rebuilt;
-    let durability = match args.durability.unwrap_or(DurabilityArg::Fsync) {
+    let durability = match args.durable.durability.unwrap_or(DurabilityArg::Fsync) {
         DurabilityArg::Fsync => Durability::Fsync,
         DurabilityArg::None => Durability::None,
     };
     let config = JournalConfig {
-        segment_size_bytes: args.segment_size_mib * 1024 * 1024,
+        segment_size_bytes: args.durable.segment_size_mib * 1024 * 1024,
         durability,
         ..JournalConfig::default()
     };
     let mut journal_storage = FileStorage::open(directory)
         .map_err(|error| unreadable(format!("cannot open {}: {error}", directory.display())))?;
-    if args.no_preallocate {
+    if args.durable.no_preallocate {
         journal_storage = journal_storage.without_preallocation();
     }
     let writer = JournalWriter::create(

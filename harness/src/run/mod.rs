@@ -84,27 +84,7 @@ use crate::exit::{self, Failure};
 
 /// Runs `clearway run`; the exit code is documented in docs/OUTPUT.md.
 pub fn run(args: RunArgs) -> ExitCode {
-    match execute(&args) {
-        Ok(summary) => {
-            print!("{summary}");
-            if let Some(path) = &args.json {
-                let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
-                if let Err(error) = std::fs::write(path, text + "\n") {
-                    eprintln!("clearway: cannot write {}: {error}", path.display());
-                    return ExitCode::from(exit::UNREADABLE);
-                }
-            }
-            if summary.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(exit::CHECK_FAILED)
-            }
-        }
-        Err(Failure { message, code }) => {
-            eprintln!("clearway: {message}");
-            ExitCode::from(code)
-        }
-    }
+    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
 }
 
 /// Everything the stages' factories share.
@@ -194,19 +174,12 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
             "--bank-latency-sigma must be a number, 0 or more",
         ));
     }
-    if args.data_dir.is_none() && args.durability.is_some() {
-        return Err(Failure::usage(
-            "--durability says how the journal reaches the disk: it needs --data-dir",
-        ));
-    }
-    if args.data_dir.is_some() && args.transport == Transport::Channel {
+    args.durable.validate()?;
+    if args.durable.data_dir.is_some() && args.transport == Transport::Channel {
         return Err(Failure::usage(
             "--data-dir needs the ring transport: the journal is a stage on the ring, beside \
              authorize (use --transport ring)",
         ));
-    }
-    if args.segment_size_mib == 0 {
-        return Err(Failure::usage("--segment-size-mib must be at least 1"));
     }
     // The layout first: a refused topology must not leave a new data directory behind.
     let cores = available_cores();
@@ -214,7 +187,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         &args.topology,
         args.workers,
         args.producers,
-        args.data_dir.is_some(),
+        args.durable.data_dir.is_some(),
         &cores,
     )
     .map_err(Failure::usage)?;
@@ -266,23 +239,11 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
             run_channel(&layout, &shared, &mut producers, load_start).map(|driven| (driven, None))
         }
     };
-    drop(shared);
-    drop(reports);
-    let snapshots = snapshot_writer
-        .map(|writer| {
-            writer
-                .join()
-                .map_err(|_| Failure::failed("the snapshot writer panicked"))?
-                .map_err(Failure::failed)
-        })
-        .transpose();
+    let finished = finish(shared, reports, snapshot_writer, writer, inbox);
     let (driven, pipeline) = ran?;
-    let snapshots = snapshots?;
-    let written = writer
-        .join()
-        .map_err(|_| Failure::failed("the report writer panicked"))?;
-    let written = written.map_err(Failure::failed)?;
-    let collected = collect(inbox);
+    let snapshots = finished.snapshots?;
+    let written = finished.written?;
+    let collected = finished.collected;
     let simulated = Simulated {
         faults_injected: producers.faults_injected(),
         banks: producers.bank_decisions(),
@@ -310,7 +271,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
 /// The network, the ledger's settings and where the switch continues from: a data directory
 /// recovered (and its recovery printed), or a fresh start.
 pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuation), Failure> {
-    let durable = match &args.data_dir {
+    let durable = match &args.durable.data_dir {
         Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
         None => None,
     };
@@ -356,6 +317,46 @@ pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuatio
         }
     };
     Ok((network, ledger_config, start))
+}
+
+/// What the switch's other threads left once its pipeline has stopped.
+pub(crate) struct Finished {
+    /// The snapshot writer's figures, when it ran.
+    pub snapshots: Result<Option<SnapshotFigures>, Failure>,
+    /// Settlement reports written.
+    pub written: Result<u64, Failure>,
+    /// Every thread's report.
+    pub collected: Collected,
+}
+
+/// Once the pipeline has stopped: lets go of what the stages shared (so the writers see their
+/// inputs close), joins the snapshot and report writers, and collects every thread's report.
+pub(crate) fn finish(
+    shared: Arc<Shared>,
+    reports: Reports,
+    snapshot_writer: Option<std::thread::JoinHandle<Result<SnapshotFigures, String>>>,
+    writer: std::thread::JoinHandle<Result<u64, String>>,
+    inbox: ReportInbox,
+) -> Finished {
+    drop(shared);
+    drop(reports);
+    let snapshots = snapshot_writer
+        .map(|writer| {
+            writer
+                .join()
+                .map_err(|_| Failure::failed("the snapshot writer panicked"))?
+                .map_err(Failure::failed)
+        })
+        .transpose();
+    let written = writer
+        .join()
+        .map_err(|_| Failure::failed("the report writer panicked"))
+        .and_then(|written| written.map_err(Failure::failed));
+    Finished {
+        snapshots,
+        written,
+        collected: collect(inbox),
+    }
 }
 
 /// The switch's parts, made and waiting for the pipeline to start: the stages' factories share
@@ -426,7 +427,7 @@ pub(crate) fn assemble(
         },
     };
     let (snapshot_parts, snapshot_writer) = match start.snapshot_storage.take() {
-        Some(storage) if args.snapshot_every > 0 => {
+        Some(storage) if args.durable.snapshot_every > 0 => {
             let (parts, inbox) = unbounded();
             let writer =
                 spawn_snapshot_writer(storage, network.fingerprint(), inbox, progress.clone());
@@ -443,7 +444,7 @@ pub(crate) fn assemble(
         reports.clone(),
     )
     .carried_below(id_offset);
-    if let Some(path) = &args.ack_log {
+    if let Some(path) = &args.durable.ack_log {
         let ack_log = AckLog::open(path).map_err(|error| {
             Failure::unreadable(format!(
                 "cannot open the ack log {}: {error}",
@@ -457,7 +458,7 @@ pub(crate) fn assemble(
     }
 
     let shared = Arc::new(Shared {
-        network: Arc::clone(&network),
+        network: Arc::clone(network),
         args: args.clone(),
         ledger_config,
         clock,
@@ -472,7 +473,7 @@ pub(crate) fn assemble(
         route: Mutex::new(start.route.take()),
         ledger: Mutex::new(start.ledger.take()),
         journal: Mutex::new(Some(journal)),
-        snapshot_policy: SnapshotPolicy::new(args.snapshot_every, start.next_sequence),
+        snapshot_policy: SnapshotPolicy::new(args.durable.snapshot_every, start.next_sequence),
         snapshot_parts,
         live,
     });
@@ -530,6 +531,7 @@ struct Durability {
 
 fn print_recovery(args: &RunArgs, durable: &Durable) {
     let directory = args
+        .durable
         .data_dir
         .as_deref()
         .unwrap_or(std::path::Path::new("."));
@@ -850,7 +852,7 @@ fn summarise(
         .ok_or_else(|| Failure::failed("the ledger did not report"))?;
     let (driven, recording) = driven;
     let recording = recording.or(collected.journal);
-    let replayed = match (&args.data_dir, args.no_replay) {
+    let replayed = match (&args.durable.data_dir, args.no_replay) {
         (_, true) => None,
         (Some(directory), false) => Some(
             replay::replay_journal(directory, network, args.mac, ledger_config)
@@ -975,6 +977,7 @@ fn summarise(
         durability: DurabilitySummary {
             mode: durability.mode.to_string(),
             data_dir: args
+                .durable
                 .data_dir
                 .as_ref()
                 .map(|directory| directory.display().to_string()),

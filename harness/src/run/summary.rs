@@ -192,42 +192,19 @@ pub struct PipelineStage {
 
 impl fmt::Display for Summary {
     fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let payments = &self.payments;
         writeln!(
             out,
             "clearway run: {:.1} s, seed {}, transport {}, MAC {}",
             self.duration_s, self.seed, self.transport, self.mac
         )?;
-        writeln!(
+        write_answers(
             out,
-            "  offered      {:>12} payments/s",
-            thousands(self.offered_per_s as u64)
+            self.offered_per_s,
+            self.throughput_per_s,
+            &self.payments,
+            &self.rejects_by_reason,
+            &self.latency_ns,
         )?;
-        writeln!(
-            out,
-            "  throughput   {:>12} payments/s answered",
-            thousands(self.throughput_per_s as u64)
-        )?;
-        writeln!(
-            out,
-            "  payments     {} submitted = {} approved + {} declined + {} rejected + {} expired + {} busy{}",
-            thousands(payments.submitted),
-            thousands(payments.approved),
-            thousands(payments.declined),
-            thousands(payments.rejected),
-            thousands(payments.expired),
-            thousands(payments.busy),
-            if payments.add_up() { "" } else { "   ← DOES NOT ADD UP" }
-        )?;
-        if !self.rejects_by_reason.is_empty() {
-            let reasons: Vec<String> = self
-                .rejects_by_reason
-                .iter()
-                .map(|(name, count)| format!("{name} {}", thousands(*count)))
-                .collect();
-            writeln!(out, "  rejected by  {}", reasons.join(", "))?;
-        }
-        writeln!(out, "  latency      {}", self.latency_ns)?;
         let in_order = ["authorize", "route", "ledger"]
             .into_iter()
             .filter_map(|name| self.stages.get(name).map(|stage| (name, stage)));
@@ -315,17 +292,62 @@ impl fmt::Display for Summary {
                 )?;
             }
         }
-        let failed: Vec<&str> = self
-            .checks
+        write_checks(out, &self.checks)
+    }
+}
+
+/// The lines `clearway run` and `clearway load` share: offered and answered rates, every payment
+/// by its answer (and whether they add up), refusals by reason, end-to-end latency.
+pub fn write_answers(
+    out: &mut fmt::Formatter<'_>,
+    offered_per_s: f64,
+    throughput_per_s: f64,
+    payments: &Payments,
+    rejects_by_reason: &BTreeMap<String, u64>,
+    latency_ns: &Percentiles,
+) -> fmt::Result {
+    writeln!(
+        out,
+        "  offered      {:>12} payments/s",
+        thousands(offered_per_s as u64)
+    )?;
+    writeln!(
+        out,
+        "  throughput   {:>12} payments/s answered",
+        thousands(throughput_per_s as u64)
+    )?;
+    writeln!(
+        out,
+        "  payments     {} submitted = {} approved + {} declined + {} rejected + {} expired + {} busy{}",
+        thousands(payments.submitted),
+        thousands(payments.approved),
+        thousands(payments.declined),
+        thousands(payments.rejected),
+        thousands(payments.expired),
+        thousands(payments.busy),
+        if payments.add_up() { "" } else { "   ← DOES NOT ADD UP" }
+    )?;
+    if !rejects_by_reason.is_empty() {
+        let reasons: Vec<String> = rejects_by_reason
             .iter()
-            .filter(|(_, passed)| !**passed)
-            .map(|(name, _)| name.as_str())
+            .map(|(name, count)| format!("{name} {}", thousands(*count)))
             .collect();
-        if failed.is_empty() {
-            writeln!(out, "  checks       all passed ({})", self.checks.len())
-        } else {
-            writeln!(out, "  checks       FAILED: {}", failed.join(", "))
-        }
+        writeln!(out, "  rejected by  {}", reasons.join(", "))?;
+    }
+    writeln!(out, "  latency      {latency_ns}")
+}
+
+/// The last line of every summary: all checks passed, or which failed.
+pub fn write_checks(out: &mut fmt::Formatter<'_>, checks: &BTreeMap<String, bool>) -> fmt::Result {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, passed)| !**passed)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if failed.is_empty() {
+        writeln!(out, "  checks       all passed ({})", checks.len())
+    } else {
+        writeln!(out, "  checks       FAILED: {}", failed.join(", "))
     }
 }
 

@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use clearway_core::event::MacMode;
 
-use crate::constants::{
-    CONNECTION_IDLE_TIMEOUT_MS_DEFAULT, SEGMENT_SIZE_MIB_DEFAULT, SNAPSHOT_EVERY_EVENTS_DEFAULT,
-};
-use crate::run::args::{ArrivalArg, DurabilityArg, Rate, RunArgs, Transport};
+use crate::constants::CONNECTION_IDLE_TIMEOUT_MS_DEFAULT;
+use crate::run::args::{ArrivalArg, DurableArgs, Rate, RunArgs, Transport};
 
 /// `clearway serve`: the switch as a TCP node that institutions and banks connect to.
 #[derive(Args, Clone, Debug)]
@@ -21,10 +19,6 @@ pub struct ServeArgs {
     /// Serve Prometheus text exposition at `http://ADDR/metrics` (e.g. 127.0.0.1:9400).
     #[arg(long)]
     pub metrics: Option<SocketAddr>,
-    /// Folder of the durable journal and snapshots (docs/DURABILITY.md): nothing is answered
-    /// before it is there, and a restart recovers from it. Without it the node keeps nothing.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
     /// The participants and BIN table (docs/CONFIG.md); by default the generated network of
     /// `--seed`. Clients must use the same network: it holds their keys.
     #[arg(long, alias = "participants")]
@@ -51,24 +45,6 @@ pub struct ServeArgs {
     /// every payment waiting a bank timeout, each with half again as much room).
     #[arg(long, default_value_t = 400_000.0)]
     pub capacity_per_s: f64,
-    /// `fsync` (the default with `--data-dir`) or `none`, as for `clearway run`.
-    #[arg(long, value_enum)]
-    pub durability: Option<DurabilityArg>,
-    /// Size of each journal segment file, in MiB.
-    #[arg(long, default_value_t = SEGMENT_SIZE_MIB_DEFAULT)]
-    pub segment_size_mib: u64,
-    /// Do not pre-allocate segment files.
-    #[arg(long)]
-    pub no_preallocate: bool,
-    /// Take a snapshot at the first cutover after this many events since the last (0: never).
-    #[arg(long, default_value_t = SNAPSHOT_EVERY_EVENTS_DEFAULT)]
-    pub snapshot_every: u64,
-    /// Cut a corrupt journal at the first bad record instead of refusing to start.
-    #[arg(long)]
-    pub truncate_corrupt: bool,
-    /// Append `txn_id,outcome` to this file for every payment, once answered.
-    #[arg(long)]
-    pub ack_log: Option<PathBuf>,
     /// Folder the clearing batches' settlement reports are written to.
     #[arg(long, default_value = "out/batches")]
     pub out: PathBuf,
@@ -78,6 +54,10 @@ pub struct ServeArgs {
     /// Also write the node's summary at exit as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Where the journal lives and how it reaches the disk, as for `clearway run`: with
+    /// `--data-dir` nothing is answered before it is there, and a restart recovers from it.
+    #[command(flatten)]
+    pub durable: DurableArgs,
 }
 
 impl ServeArgs {
@@ -101,13 +81,7 @@ impl ServeArgs {
             bank_latency_sigma: 0.0,
             out: self.out.clone(),
             json: None,
-            data_dir: self.data_dir.clone(),
-            durability: self.durability,
-            segment_size_mib: self.segment_size_mib,
-            no_preallocate: self.no_preallocate,
-            snapshot_every: self.snapshot_every,
-            truncate_corrupt: self.truncate_corrupt,
-            ack_log: self.ack_log.clone(),
+            durable: self.durable.clone(),
             no_replay: true,
         }
     }

@@ -98,6 +98,14 @@ impl Connection {
         );
     }
 
+    /// Starts closing at `now_ns` for `reason`: nothing more is read; what is queued is written,
+    /// then the connection is closed (or after a while anyway).
+    pub fn close_soon(&mut self, now_ns: u64, reason: Counter) {
+        self.closing = true;
+        self.closing_since_ns = now_ns;
+        self.close_reason = reason;
+    }
+
     /// Bytes queued and not yet written.
     pub fn pending_out(&self) -> usize {
         self.out.len() - self.out_start

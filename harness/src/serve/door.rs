@@ -301,11 +301,11 @@ impl<'p> Door<'p> {
                 BELL => {}
                 Token(slot) => {
                     if let Some(Some(connection)) = self.connections.get_mut(slot) {
-                        if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            if !connection.readable {
-                                connection.readable = true;
-                                self.ready.push(slot);
-                            }
+                        let readable =
+                            event.is_readable() || event.is_read_closed() || event.is_error();
+                        if readable && !connection.readable {
+                            connection.readable = true;
+                            self.ready.push(slot);
                         }
                         if event.is_writable() && connection.pending_out() > 0 {
                             self.dirty.push(slot);
@@ -598,9 +598,7 @@ impl<'p> Door<'p> {
             }
             (_, Frame::Pong(_)) => {}
             (_, Frame::Goodbye(_)) | (_, Frame::Error(_)) => {
-                connection.closing = true;
-                connection.closing_since_ns = now_ns;
-                connection.close_reason = Counter::ClosedByPeer;
+                connection.close_soon(now_ns, Counter::ClosedByPeer);
             }
             (peer, frame) => {
                 let reason = format!(
@@ -707,9 +705,7 @@ impl<'p> Door<'p> {
     ) {
         self.counts.one(Counter::FramesSent);
         connection.send(&Frame::Goodbye(reason));
-        connection.closing = true;
-        connection.closing_since_ns = now_ns;
-        connection.close_reason = counter;
+        connection.close_soon(now_ns, counter);
     }
 
     /// Egress's answers and forwards, onto their connections.
@@ -753,9 +749,7 @@ impl<'p> Door<'p> {
                     ));
                     self.counts.add(Counter::FramesSent, 2);
                     connection.send(&Frame::Goodbye(GOODBYE_PROTOCOL_ERROR));
-                    connection.closing = true;
-                    connection.closing_since_ns = now_ns;
-                    connection.close_reason = Counter::ClosedBadMacs;
+                    connection.close_soon(now_ns, Counter::ClosedBadMacs);
                 }
             }
         }
@@ -796,9 +790,7 @@ impl<'p> Door<'p> {
             if connection.pending_out() > OUTPUT_BUFFER_BYTES_MAX && !connection.closing {
                 // A bank that does not read its FORWARDs: closing it takes its links down, so
                 // route stops sending it payments; those it holds expire.
-                connection.closing = true;
-                connection.closing_since_ns = now_ns;
-                connection.close_reason = Counter::ClosedSlowReader;
+                connection.close_soon(now_ns, Counter::ClosedSlowReader);
             }
         }
     }
@@ -855,9 +847,7 @@ impl<'p> Door<'p> {
             } else if now_ns.saturating_sub(connection.heard_ns) > self.config.idle_timeout_ns {
                 self.counts.add(Counter::FramesSent, 1);
                 connection.send(&Frame::Goodbye(GOODBYE_IDLE));
-                connection.closing = true;
-                connection.closing_since_ns = now_ns;
-                connection.close_reason = Counter::ClosedIdle;
+                connection.close_soon(now_ns, Counter::ClosedIdle);
                 self.dirty.push(slot);
             }
         }
@@ -993,9 +983,7 @@ impl<'p> Door<'p> {
                             if !connection.closing {
                                 connection.send(&Frame::Goodbye(GOODBYE_SHUTDOWN));
                                 self.counts.one(Counter::FramesSent);
-                                connection.closing = true;
-                                connection.closing_since_ns = now_ns;
-                                connection.close_reason = Counter::ClosedShutdown;
+                                connection.close_soon(now_ns, Counter::ClosedShutdown);
                             }
                             self.dirty.push(slot);
                         }

@@ -88,27 +88,7 @@ impl DoorBell {
 
 /// Runs `clearway serve`; the exit codes are those of docs/OUTPUT.md.
 pub fn serve(args: ServeArgs) -> ExitCode {
-    match execute(&args) {
-        Ok(summary) => {
-            print!("{summary}");
-            if let Some(path) = &args.json {
-                let text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
-                if let Err(error) = std::fs::write(path, text + "\n") {
-                    eprintln!("clearway: cannot write {}: {error}", path.display());
-                    return ExitCode::from(exit::UNREADABLE);
-                }
-            }
-            if summary.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(exit::CHECK_FAILED)
-            }
-        }
-        Err(Failure { message, code }) => {
-            eprintln!("clearway: {message}");
-            ExitCode::from(code)
-        }
-    }
+    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
 }
 
 fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
@@ -123,21 +103,14 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
             "--capacity-per-s must be a number of payments per second above 0",
         ));
     }
-    if args.data_dir.is_none() && args.durability.is_some() {
-        return Err(Failure::usage(
-            "--durability says how the journal reaches the disk: it needs --data-dir",
-        ));
-    }
-    if args.segment_size_mib == 0 {
-        return Err(Failure::usage("--segment-size-mib must be at least 1"));
-    }
+    args.durable.validate()?;
     let run_args = args.run_args();
     let cores = available_cores();
     let layout = layout::choose(
         &args.topology,
         args.workers,
         Some(1),
-        args.data_dir.is_some(),
+        args.durable.data_dir.is_some(),
         &cores,
     )
     .map_err(Failure::usage)?;
@@ -251,24 +224,12 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
     let stopped_ns = clock.now_ns();
     // Every stage drains before shutdown returns: the journal has made durable all it took.
     let shutdown = pipeline.shutdown();
-    drop(shared);
-    drop(reports);
-    let snapshots = snapshot_writer
-        .map(|writer| {
-            writer
-                .join()
-                .map_err(|_| Failure::failed("the snapshot writer panicked"))?
-                .map_err(Failure::failed)
-        })
-        .transpose();
+    let finished = run::finish(shared, reports, snapshot_writer, writer, inbox);
     shutdown.map_err(|error| Failure::failed(error.to_string()))?;
     let door_report = door_report?;
-    let snapshots = snapshots?;
-    let written = writer
-        .join()
-        .map_err(|_| Failure::failed("the report writer panicked"))?
-        .map_err(Failure::failed)?;
-    let collected = run::collect(inbox);
+    let snapshots = finished.snapshots?;
+    let written = finished.written?;
+    let collected = finished.collected;
     Ok(NodeSummary::new(
         args,
         (stopped_ns - started_ns) as f64 / 1e9,

@@ -14,6 +14,7 @@ use crate::run::durable::RecoveryFigures;
 use crate::run::journal::JournalFigures;
 use crate::run::latency::Percentiles;
 use crate::run::snapshots::SnapshotFigures;
+use crate::run::summary::write_checks;
 use crate::run::Collected;
 
 /// The node's summary at exit. Fields are only ever added.
@@ -227,16 +228,6 @@ impl fmt::Display for NodeSummary {
             "ledger: positions sum {}, state hash {}, {} settlement reports",
             self.positions_sum, self.state_hash, self.settlement_reports
         )?;
-        let failed: Vec<&str> = self
-            .checks
-            .iter()
-            .filter(|(_, passed)| !**passed)
-            .map(|(name, _)| name.as_str())
-            .collect();
-        if failed.is_empty() {
-            writeln!(formatter, "checks: all passed")
-        } else {
-            writeln!(formatter, "checks FAILED: {}", failed.join(", "))
-        }
+        write_checks(formatter, &self.checks)
     }
 }
