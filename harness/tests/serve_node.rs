@@ -141,6 +141,42 @@ fn sigterm_answers_what_is_in_flight_says_goodbye_and_a_restart_recovers() {
 }
 
 #[test]
+fn payments_past_the_in_flight_limit_are_answered_busy_and_the_rest_expire() {
+    let dir = scratch("serve-node", "busy");
+    let network = Network::generated(1);
+    let node = Node::start(&dir, &[]);
+    let banks = Banks::silent(node.address, &network);
+    let (pi, events) = payments(&network, 1_100, 0);
+    let (mut client, welcome) = Client::hello(node.address, &network, pi, 1);
+    let limit = welcome.frames_in_flight_max as usize;
+    assert_eq!(limit, 1_024);
+    let frames: Vec<u8> = events.iter().flat_map(|event| node::bytes(&payment(event))).collect();
+    client.send_bytes(&frames);
+    let (mut busy, mut expired, mut other) = (0, 0, 0);
+    for _ in 0..events.len() {
+        match client.answer() {
+            Frame::Busy(_) => busy += 1,
+            Frame::Answer(answer) if answer.outcome == Outcome::Expired => expired += 1,
+            Frame::Answer(_) => other += 1,
+            frame => panic!("unexpected {frame:?}"),
+        }
+    }
+    // Payments the switch refuses (a suspended sender, no route) are answered at once and free
+    // their place; the others wait for a bank that never answers.
+    assert_eq!(busy + expired + other, events.len());
+    assert!(
+        busy >= events.len() - limit - other,
+        "{busy} BUSY, {expired} expired, {other} refused: no more than {limit} in flight"
+    );
+    assert!(busy > 0 && expired > 900, "{busy} BUSY, {expired} expired");
+    drop(banks);
+    let stopped = node.stop();
+    assert!(stopped.status.success(), "{}", stopped.stderr);
+    assert_eq!(stopped.summary["payments"]["busy"], busy as u64);
+    assert_eq!(stopped.summary["positions_sum"], 0);
+}
+
+#[test]
 fn a_node_refuses_a_bad_command_line_with_a_documented_exit_code() {
     for (arguments, code) in [
         (&["serve", "--cutover-ms", "0"][..], 2),

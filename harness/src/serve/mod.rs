@@ -31,7 +31,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 
-use clearway_core::pipeline::{available_cores, Pipeline};
+use clearway_core::pipeline::{available_cores, pin_current_thread, Pipeline};
 use clearway_core::ring::WaitStrategy;
 use mio::{Interest, Poll, Waker};
 
@@ -187,6 +187,11 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
                 .map_err(|error| {
                     Failure::failed(format!("cannot start the metrics thread: {error}"))
                 })?;
+        }
+        // The door is the ring's producer: on a layout that pins the producer, it takes that core.
+        if let Some(&core) = layout.producer_cores.first() {
+            pin_current_thread(core)
+                .map_err(|error| Failure::failed(format!("the I/O thread: {error}")))?;
         }
         let producer = pipeline
             .producer()

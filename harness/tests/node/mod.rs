@@ -317,6 +317,16 @@ pub struct Banks {
 impl Banks {
     /// Connects every bank (each HELLO accepted) and starts answering.
     pub fn connect(address: SocketAddr, network: &Network) -> Banks {
+        Banks::start(address, network, true)
+    }
+
+    /// Connects every bank, which then never answers: every forwarded payment stays in flight
+    /// until its hold expires.
+    pub fn silent(address: SocketAddr, network: &Network) -> Banks {
+        Banks::start(address, network, false)
+    }
+
+    fn start(address: SocketAddr, network: &Network, answering: bool) -> Banks {
         let mut banks: Vec<(Client, clearway_core::event::MacKey, ParticipantId)> = network
             .banks()
             .map(|bank| {
@@ -340,7 +350,7 @@ impl Banks {
                             client.reader.filled(count);
                         }
                         while let Ok(Some(frame)) = client.reader.next_frame() {
-                            if let Frame::Forward(forward) = frame {
+                            if let (Frame::Forward(forward), true) = (frame, answering) {
                                 idle = false;
                                 let mut reply = Event::bank_reply(
                                     *id,
