@@ -209,6 +209,10 @@ fn load(node: &Node, dir: &std::path::Path, name: &str, rate: &str) -> (serde_js
         rate,
         "--duration",
         "2",
+        // The drain waits up to this for the last answers: a node on a busy 2-core machine
+        // (other tests, a build) may take seconds to answer, which is slow, not lost.
+        "--bank-timeout-ms",
+        "5000",
         "--json",
         json.to_str().unwrap(),
         "--histogram",
