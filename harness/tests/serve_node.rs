@@ -150,7 +150,10 @@ fn payments_past_the_in_flight_limit_are_answered_busy_and_the_rest_expire() {
     let (mut client, welcome) = Client::hello(node.address, &network, pi, 1);
     let limit = welcome.frames_in_flight_max as usize;
     assert_eq!(limit, 1_024);
-    let frames: Vec<u8> = events.iter().flat_map(|event| node::bytes(&payment(event))).collect();
+    let frames: Vec<u8> = events
+        .iter()
+        .flat_map(|event| node::bytes(&payment(event)))
+        .collect();
     client.send_bytes(&frames);
     let (mut busy, mut expired, mut other) = (0, 0, 0);
     for _ in 0..events.len() {

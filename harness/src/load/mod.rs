@@ -3,7 +3,7 @@
 //!
 //! It reuses `clearway run`'s producers: the same [`Driver`](crate::run::driver::Driver) offers
 //! open-loop arrivals stamped with their intended send time and plays the banks, publishing
-//! through a TCP [`Ingress`](crate::run::driver::Ingress) instead of a ring; a reader thread
+//! through a TCP [`Ingress`] instead of a ring; a reader thread
 //! turns the node's ANSWERs into end-to-end latency (coordinated-omission-corrected: measured
 //! from the intended send time the ANSWER echoes) and its FORWARDs into the banks' queue.
 //!
