@@ -399,13 +399,7 @@ fn hostile_input_gets_its_documented_answer_and_changes_nothing_else() {
     );
 
     drop(banks);
-    let stopped = node.stop();
-    assert!(
-        stopped.status.success(),
-        "{}\n{}",
-        stopped.stdout,
-        stopped.stderr
-    );
+    let stopped = node.stop_cleanly();
     let summary = &stopped.summary;
     assert_eq!(summary["positions_sum"], 0, "{summary}");
     assert_eq!(summary["ok"], true, "{summary}");

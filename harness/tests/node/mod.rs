@@ -133,6 +133,19 @@ impl Node {
         self.child.as_mut().unwrap().try_wait().unwrap().is_none()
     }
 
+    /// SIGTERM and the drain, which must end with exit 0.
+    pub fn stop_cleanly(self) -> Stopped {
+        let stopped = self.stop();
+        assert!(
+            stopped.status.success(),
+            "the node exited {:?}:\n{}\n{}",
+            stopped.status.code(),
+            stopped.stdout,
+            stopped.stderr
+        );
+        stopped
+    }
+
     /// SIGTERM, then waits for it to drain and exit.
     pub fn stop(mut self) -> Stopped {
         let mut child = self.child.take().unwrap();
