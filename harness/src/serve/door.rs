@@ -17,7 +17,7 @@ use clearway_core::event::{Decline, Event, Kind, MacKey, Outcome, ParticipantId,
 use clearway_core::network::Network;
 use clearway_core::pipeline::Producer;
 use clearway_core::wire::{
-    verify_hello, Answer, ErrorFrame, Forward, Frame, Hello, Reason, Welcome,
+    verify_hello, Answer, ErrorFrame, Forward, Frame, Hello, Reason, Signed, Welcome,
     FRAME_READER_BUFFER_SIZE, GOODBYE_HELLO_REFUSED, GOODBYE_IDLE, GOODBYE_PROTOCOL_ERROR,
     GOODBYE_SHUTDOWN,
 };
@@ -524,20 +524,8 @@ impl<'p> Door<'p> {
                 );
             }
             (Peer::Institution(participant), Frame::Payment(signed)) => {
-                if signed.sender != participant {
-                    self.violation(
-                        connection,
-                        ERROR_FOREIGN_SENDER,
-                        foreign(signed.sender, participant),
-                        now_ns,
-                    );
-                } else if !signed.kind.is_payment() {
-                    self.violation(
-                        connection,
-                        ERROR_NOT_YOURS_TO_SEND,
-                        "a PAYMENT carries a payment kind (0 to 3)".to_string(),
-                        now_ns,
-                    );
+                if !self.speaks_for(connection, &signed, participant, now_ns) {
+                    // Refused with an ERROR: another sender's, or not a payment kind.
                 } else if connection.in_flight >= FRAMES_IN_FLIGHT_PER_CONNECTION_MAX
                     || self.in_flight.is_full()
                 {
@@ -572,21 +560,7 @@ impl<'p> Door<'p> {
                 }
             }
             (Peer::Bank(bank), Frame::Reply(signed)) => {
-                if signed.sender != bank {
-                    self.violation(
-                        connection,
-                        ERROR_FOREIGN_SENDER,
-                        foreign(signed.sender, bank),
-                        now_ns,
-                    );
-                } else if signed.kind != Kind::BankReply {
-                    self.violation(
-                        connection,
-                        ERROR_NOT_YOURS_TO_SEND,
-                        "a REPLY carries kind 4 (bank_reply)".to_string(),
-                        now_ns,
-                    );
-                } else {
+                if self.speaks_for(connection, &signed, bank, now_ns) {
                     self.counts.one(Counter::RepliesAdmitted);
                     self.stage(signed.to_event())?;
                 }
@@ -610,6 +584,43 @@ impl<'p> Door<'p> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a PAYMENT or REPLY on a connection for `participant` may go on the ring: it must
+    /// name that participant as its sender, and carry a kind its frame may (a payment kind from
+    /// an institution, a bank reply from a bank). Otherwise it is refused as a violation.
+    fn speaks_for(
+        &mut self,
+        connection: &mut Connection,
+        signed: &Signed,
+        participant: ParticipantId,
+        now_ns: u64,
+    ) -> bool {
+        let (kind_fits, rule) = match connection.peer {
+            Peer::Bank(_) => (
+                signed.kind == Kind::BankReply,
+                "a REPLY carries kind 4 (bank_reply)",
+            ),
+            _ => (
+                signed.kind.is_payment(),
+                "a PAYMENT carries a payment kind (0 to 3)",
+            ),
+        };
+        if signed.sender != participant {
+            let reason = foreign(signed.sender, participant);
+            self.violation(connection, ERROR_FOREIGN_SENDER, reason, now_ns);
+            false
+        } else if !kind_fits {
+            self.violation(
+                connection,
+                ERROR_NOT_YOURS_TO_SEND,
+                rule.to_string(),
+                now_ns,
+            );
+            false
+        } else {
+            true
+        }
     }
 
     /// A HELLO on a greeting connection: WELCOME it, or refuse it and close.

@@ -142,8 +142,8 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
     let waker = Waker::new(poll.registry(), BELL)
         .map_err(|error| Failure::failed(format!("cannot make a waker: {error}")))?;
     let bell = Arc::new(DoorBell::new(waker));
-    // One answer per payment in flight, plus the expiries of holds carried over a restart.
     let live = Arc::new(LiveLatencies::default());
+    // One answer per payment in flight, plus the expiries of holds carried over a restart.
     let (answers_in, answers_out) =
         rtrb::RingBuffer::new(NODE_PAYMENTS_IN_FLIGHT_MAX + ledger_config.holds_capacity);
     let Assembled {
