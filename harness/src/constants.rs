@@ -189,3 +189,23 @@ pub const DRIVER_SLEEP_GAP_MIN_NS: u64 = 20_000;
 /// How much longer than asked a short sleep takes on Linux, measured at ~60 µs: the driver asks
 /// for that much less.
 pub const DRIVER_SLEEP_OVERSHOOT_NS: u64 = 60_000;
+
+/// The length of an interval: the interval log, the timeline and the progress line count whole
+/// seconds, as HdrHistogram's interval logs conventionally do; long enough for a p99 of its own
+/// at any rate worth measuring (100 payments/s gives one value above it), short enough to see a
+/// Double-11 peak arrive within two seconds.
+pub const INTERVAL_NS: u64 = 1_000_000_000;
+
+/// Filled histograms a recorder may have waiting for the monitor: the monitor takes them every
+/// [`MONITOR_TICK_MS`], so 4 is four seconds of slack before a recorder has to keep one
+/// histogram over two intervals.
+pub const INTERVAL_FILLED_QUEUE_CAPACITY: usize = 4;
+
+/// Empty histograms each recorder holds for the next intervals, allocated with it (~270 KB each
+/// at [`LATENCY_NS_MAX`] and 3 digits): as many as it may have waiting, so that turning an
+/// interval never waits for the monitor.
+pub const INTERVAL_SPARES: usize = INTERVAL_FILLED_QUEUE_CAPACITY;
+
+/// How often the monitor gathers filled histograms and redraws the progress line: ten times a
+/// second costs nothing measurable and shows a second's figures within 0.1 s of its end.
+pub const MONITOR_TICK_MS: u64 = 100;

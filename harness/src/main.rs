@@ -24,16 +24,19 @@
 mod constants;
 mod data_dir;
 mod hlog;
+mod interval;
 mod ledger;
 mod load;
 mod merge;
+mod results;
 mod run;
+mod scenario;
 mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clearway_core::pipeline::TopologyConfig;
 
 /// Every allocation the harness makes goes through mimalloc: the producer's recording and the
@@ -83,6 +86,26 @@ pub mod exit {
     /// The switch failed while running: a stage panicked or faulted; or, for `clearway load`,
     /// the node could not be reached, refused a HELLO, or closed every connection.
     pub const RUN_FAILED: u8 = 4;
+    /// The run is invalid: the load generator fell behind its schedule by more than 1%, so the
+    /// figures describe the generator, not the switch. Every check passed.
+    pub const INVALID_RUN: u8 = 5;
+    /// An SLO gate failed (`--slo`, or the scenario's); the run was valid and every check
+    /// passed.
+    pub const SLO_FAILED: u8 = 6;
+
+    /// The exit code of a run that produced a summary: a failed check first (1), then an
+    /// invalid run (5), then a failed gate (6); 0 when all is well.
+    pub fn verdict(ok: bool, valid: bool, slo_passed: bool) -> u8 {
+        if !ok {
+            CHECK_FAILED
+        } else if !valid {
+            INVALID_RUN
+        } else if !slo_passed {
+            SLO_FAILED
+        } else {
+            0
+        }
+    }
 
     /// Why a command stopped, and the exit code that says so.
     #[derive(Debug)]
@@ -94,12 +117,12 @@ pub mod exit {
     }
 
     /// What a command that ends in a summary says: the summary on stdout (and as JSON in `json`
-    /// when asked), exit 0 when `ok` says every check passed, 1 when one failed; or the
-    /// failure's message on stderr and its code.
+    /// when asked), and the exit code `code` gives it (see [`verdict`]); or the failure's
+    /// message on stderr and its code.
     pub fn finish<S: std::fmt::Display + serde::Serialize>(
         result: Result<S, Failure>,
         json: Option<&std::path::Path>,
-        ok: impl Fn(&S) -> bool,
+        code: impl Fn(&S) -> u8,
     ) -> std::process::ExitCode {
         use std::process::ExitCode;
         match result {
@@ -113,11 +136,7 @@ pub mod exit {
                         return ExitCode::from(UNREADABLE);
                     }
                 }
-                if ok(&summary) {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(CHECK_FAILED)
-                }
+                ExitCode::from(code(&summary))
             }
             Err(Failure { message, code }) => {
                 eprintln!("clearway: {message}");
@@ -157,10 +176,18 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Run(args) => run::run(*args),
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    // The flags the command line gave, which override a scenario's fields.
+    let given = matches
+        .subcommand()
+        .map_or_else(scenario::Given::default, |(_, matches)| {
+            scenario::Given::from_matches(matches)
+        });
+    match cli.command {
+        Command::Run(args) => run::run(*args, &given),
         Command::Serve(args) => serve::serve(*args),
-        Command::Load(args) => load::run(*args),
+        Command::Load(args) => load::run(*args, &given),
         Command::Merge(args) => merge::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),

@@ -14,11 +14,11 @@ pub struct LoadArgs {
     #[arg(long, default_value = "127.0.0.1:7400")]
     pub target: String,
     /// Payments per second the institutions offer together, or `max` to offer as fast as this
-    /// process can write them.
+    /// process can write them: a constant-rate shape, in place of the scenario's.
     #[arg(long, default_value = "20000", value_parser = parse_rate)]
     pub rate: Rate,
-    /// Seconds of load; then the drain waits for the last answers (at most the bank timeout and
-    /// a margin).
+    /// Seconds of measured load, after the warm-up; then the drain waits for the last answers
+    /// (at most the bank timeout and a margin).
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
     /// Seeds the workload, the banks and the generated network. Must be the node's seed (or use
@@ -51,14 +51,18 @@ pub struct LoadArgs {
     /// Also write the summary as JSON (docs/OUTPUT.md) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write the end-to-end latency histogram to this file as an HdrHistogram interval log
-    /// (`.hlog`), for `clearway merge`.
+    /// Write the end-to-end latency to this file as an HdrHistogram interval log (`.hlog`, one
+    /// interval a second, warm-up excluded), for `clearway merge`; `--out` writes the same log as
+    /// latency.hlog.
     #[arg(long)]
     pub histogram: Option<PathBuf>,
     /// Number transaction ids from this offset instead of one taken from the wall clock (ids
     /// must never repeat at a node, which keeps its ledger across load runs).
     #[arg(long)]
     pub id_offset: Option<u128>,
+    /// The scenario, the measurement's window and gates, and where its files go.
+    #[command(flatten)]
+    pub measure: crate::run::args::MeasureArgs,
 }
 
 impl LoadArgs {
@@ -80,8 +84,8 @@ impl LoadArgs {
             bank_timeout_ms: self.bank_timeout_ms,
             bank_latency_us: self.bank_latency_us,
             bank_latency_sigma: self.bank_latency_sigma,
-            out: PathBuf::new(),
             json: None,
+            measure: self.measure.clone(),
             durable: crate::run::args::DurableArgs::none(),
             no_replay: true,
         }

@@ -43,7 +43,13 @@ use self::connect::Shared;
 use self::ingress::TcpIngress;
 use self::reader::{Reader, ReaderFigures};
 use self::routing::Routing;
-use self::summary::{ConnectionFigures, LoadEvents, LoadSummary};
+use self::summary::{ConnectionFigures, LoadEvents, LoadGenerator, LoadSummary};
+use crate::interval::{Monitored, Tag, Timeline, Window};
+use crate::run::generator::GeneratorFigures;
+use crate::run::latency::Latencies;
+use crate::run::{Measuring, RunArgs};
+use crate::scenario::{Given, Plan};
+use crate::slo::Observed;
 use crate::constants::LOAD_DRAIN_MARGIN_NS;
 use crate::exit::{self, Failure};
 use crate::run::args::Rate;
@@ -53,9 +59,40 @@ use crate::run::environment::Environment;
 use crate::run::producers::{self, Producers};
 use crate::run::summary::Payments;
 
-/// Runs `clearway load`; the exit code is documented in docs/OUTPUT.md.
-pub fn run(args: LoadArgs) -> ExitCode {
-    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
+/// Runs `clearway load`; the exit code is documented in docs/OUTPUT.md. `given` names the flags
+/// the command line gave, which override the scenario's fields.
+pub fn run(args: LoadArgs, given: &Given) -> ExitCode {
+    let mut run_args = args.run_args();
+    let result = crate::scenario::resolve(&mut run_args, given)
+        .and_then(|()| execute(&args, &run_args))
+        .and_then(|(summary, monitored, window)| {
+            let fingerprint = crate::results::Fingerprint {
+                environment: summary.environment.clone(),
+                topology: None,
+                command: "load".to_string(),
+            };
+            if let Some(path) = &args.histogram {
+                let log = monitored
+                    .interval_log(&window, monitored.started.unwrap_or(SystemTime::now()), &[])
+                    .map_err(|error| {
+                        Failure::failed(format!("cannot encode the histogram: {error}"))
+                    })?;
+                std::fs::write(path, log).map_err(|error| {
+                    Failure::unreadable(format!("cannot write {}: {error}", path.display()))
+                })?;
+            }
+            crate::results::write(
+                &run_args.measure,
+                &summary,
+                &monitored,
+                &window,
+                &fingerprint,
+            )?;
+            Ok(summary)
+        });
+    exit::finish(result, args.json.as_deref(), |summary| {
+        exit::verdict(summary.ok, summary.valid, summary.slo_passed)
+    })
 }
 
 /// The driver's view of the ingress, borrowed so that its figures stay readable after the run.
@@ -65,13 +102,26 @@ impl Ingress for Borrowed<'_> {
     fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String> {
         self.0.publish(events, event_ns)
     }
+
+    fn caps_hit(&self) -> u64 {
+        self.0.figures.over_limit
+    }
 }
 
-fn validate(args: &LoadArgs) -> Result<(), Failure> {
-    if !(args.duration > 0.0 && args.duration.is_finite()) {
-        return Err(Failure::usage(
-            "--duration must be a number of seconds above 0",
-        ));
+fn validate(args: &LoadArgs, plan: &Plan) -> Result<(), Failure> {
+    if !plan.incidents.is_empty() {
+        return Err(Failure::usage(format!(
+            "scenario {}: incidents are operator events, which only the node itself sends: run \
+             this scenario with clearway run",
+            plan.name
+        )));
+    }
+    if !plan.caps.is_empty() {
+        return Err(Failure::usage(format!(
+            "scenario {}: network.caps change the node's network: give the node (clearway serve \
+             --config) a network file with those caps, and this load the same file",
+            plan.name
+        )));
     }
     if args.connections_per_pi == 0 {
         return Err(Failure::usage("--connections-per-pi must be at least 1"));
@@ -97,15 +147,22 @@ fn validate(args: &LoadArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
-    validate(args)?;
-    let network = match &args.config {
+fn execute(
+    args: &LoadArgs,
+    run_args: &RunArgs,
+) -> Result<(LoadSummary, Monitored, Arc<Window>), Failure> {
+    let plan = &run_args.measure.plan;
+    validate(args, plan)?;
+    let network = match &run_args.config {
         Some(path) => {
             Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?
         }
-        None => Network::generated(args.seed),
+        None => Network::generated(run_args.seed),
     };
-    let run_args = args.run_args();
+    println!(
+        "scenario: {}: {}; warm-up {} s, then {} s measured",
+        plan.name, plan.shape, plan.warmup_s, run_args.duration
+    );
     let ledger_config = crate::run::ledger_config(&run_args);
     let opened = connect::open(&network, &args.target, args.connections_per_pi)?;
     let routing = Routing::new(&opened.institutions, &opened.banks, args.connections_per_pi);
@@ -134,7 +191,7 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
     // Ids never repeat at a node across load runs and processes: see `wall_clock_id_offset`.
     let id_offset = args.id_offset.unwrap_or_else(args::wall_clock_id_offset);
     let mut producers = Producers::new(
-        &run_args,
+        run_args,
         &network,
         &ledger_config,
         1,
@@ -145,6 +202,13 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
     let clock = RunClock::start_at(0);
     let answered = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let measuring = Measuring::start(
+        run_args,
+        plan.warmup_s + run_args.duration,
+        clock,
+        None,
+        true,
+    );
     let reader = Reader {
         streams: reader_streams,
         shared: Arc::clone(&shared),
@@ -152,17 +216,19 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
         answered: Arc::clone(&answered),
         to_banks,
         stop: Arc::clone(&stop),
+        recorder: measuring.monitor.handle().recorder(Tag::E2e),
+        outcomes: Arc::clone(&measuring.outcomes),
     }
     .spawn()
     .map_err(|error| Failure::failed(format!("cannot start the reader: {error}")))?;
     let mut ingress = TcpIngress::new(clock, routing, opened.streams, Arc::clone(&shared));
-    let started = SystemTime::now();
     let mut load = producers::load(
-        &run_args,
+        run_args,
         clock,
         ledger_config.bank_timeout_ns + LOAD_DRAIN_MARGIN_NS,
         false,
         answered,
+        &measuring.measures,
     );
     load.banks_may_wait = true;
     let mut slot = Some(&mut ingress);
@@ -175,6 +241,7 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
     let figures = reader
         .join()
         .map_err(|_| Failure::failed("the reader thread panicked"))?;
+    let monitored = measuring.monitor.stop();
     ingress.goodbye();
     let (driven, _) = driven.map_err(|error| {
         Failure::failed(format!(
@@ -183,42 +250,43 @@ fn execute(args: &LoadArgs) -> Result<LoadSummary, Failure> {
             args.target, figures.goodbyes, figures.goodbyes_shutdown, figures.closed_by_node
         ))
     })?;
-    let (summary, figures) = summarise(args, driven, &ingress, figures, connections);
-    if let Some(path) = &args.histogram {
-        write_histogram(path, &figures, started, summary.duration_s)?;
-    }
-    Ok(summary)
+    let summary = summarise(
+        args,
+        run_args,
+        driven,
+        &ingress,
+        figures,
+        connections,
+        Measured {
+            monitored: &monitored,
+            timeline: &measuring.measures.timeline,
+        },
+    );
+    Ok((summary, monitored, Arc::clone(&measuring.measures.window)))
 }
 
-fn write_histogram(
-    path: &std::path::Path,
-    figures: &ReaderFigures,
-    started: SystemTime,
-    duration_s: f64,
-) -> Result<(), Failure> {
-    let bytes = crate::hlog::write(
-        figures.latencies.histogram(),
-        started,
-        std::time::Duration::from_secs_f64(duration_s.max(0.0)),
-        crate::hlog::E2E_TAG,
-    )
-    .map_err(|error| Failure::failed(format!("cannot encode the histogram: {error}")))?;
-    std::fs::write(path, bytes)
-        .map_err(|error| Failure::unreadable(format!("cannot write {}: {error}", path.display())))
+/// What the monitor and the driver measured, second by second.
+struct Measured<'a> {
+    monitored: &'a Monitored,
+    timeline: &'a Timeline,
 }
 
 fn summarise(
     args: &LoadArgs,
+    run_args: &RunArgs,
     driven: DriverOutcome,
     ingress: &TcpIngress,
     figures: ReaderFigures,
     mut connections: ConnectionFigures,
-) -> (LoadSummary, ReaderFigures) {
+    measured: Measured<'_>,
+) -> LoadSummary {
+    let plan = &run_args.measure.plan;
     let sent = ingress.figures;
     let window_s = driven.window_ns as f64 / 1e9;
+    let measured_s = (window_s - plan.warmup_s).max(0.0);
     let per_s = |count: u64| {
-        if window_s > 0.0 {
-            count as f64 / window_s
+        if measured_s > 0.0 {
+            count as f64 / measured_s
         } else {
             0.0
         }
@@ -253,7 +321,22 @@ fn summarise(
         rejects_by_reason.insert("Unexplained".to_string(), figures.unexplained);
     }
     connections.lost = figures.closed_by_node + sent.write_failures;
-    let generator = sent.lateness.summary(driven.submitted);
+    // Late as written to the socket: the driver's own clock is read before the write.
+    let figures_generator = GeneratorFigures::new(
+        (run_args.rate != Rate::Max).then_some(driven.submitted + driven.unsent),
+        driven.submitted,
+        sent.lateness.late,
+        driven.unsent,
+        sent.lateness.latest_ns,
+        sent.over_limit + figures.busy,
+    );
+    let written = sent.lateness.summary(driven.submitted);
+    let generator = LoadGenerator {
+        figures: figures_generator,
+        late_payments: written.late_payments,
+        latest_ns: written.latest_ns,
+        blocked_writing_s: written.blocked_writing_s,
+    };
     let mut checks = BTreeMap::new();
     checks.insert(
         "outcomes_add_up".to_string(),
@@ -263,21 +346,41 @@ fn summarise(
         "every_payment_answered".to_string(),
         answers == driven.submitted && sent.payments == driven.submitted,
     );
-    // At `--rate max` there is no schedule to keep: every payment is due when the driver gets to
-    // it, and the run measures how many the node takes. Lateness is still reported.
-    if args.rate != Rate::Max {
-        checks.insert("generator_kept_up".to_string(), generator.kept_up);
-    }
     let ok = checks.values().all(|passed| *passed);
-    let summary = LoadSummary {
-        seed: args.seed,
+    let totals = &measured.monitored.totals;
+    let latency_ns = totals
+        .get(&Tag::E2e)
+        .map(Latencies::percentiles)
+        .unwrap_or_default();
+    let throughput_per_s =
+        per_s(driven.answered_in_window.saturating_sub(driven.answered_at_warmup));
+    let observed = Observed {
+        latency_ns: totals
+            .iter()
+            .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
+            .collect(),
+        submitted: payments.submitted,
+        approved: payments.approved,
+        declined: payments.declined,
+        rejected: payments.rejected,
+        expired: payments.expired,
+        busy: payments.busy,
+        throughput_per_s: Some(throughput_per_s),
+    };
+    let slo = crate::slo::check_all(&plan.gates, &observed);
+    LoadSummary {
+        command: "load".to_string(),
+        scenario: plan.name.clone(),
+        shape: plan.shape.to_string(),
+        seed: run_args.seed,
         target: args.target.clone(),
-        duration_s: window_s,
-        offered_per_s: per_s(driven.submitted),
-        throughput_per_s: per_s(driven.answered_in_window),
+        duration_s: measured_s,
+        warmup_s: plan.warmup_s,
+        offered_per_s: per_s(measured.timeline.offered_measured()),
+        throughput_per_s,
         payments,
         rejects_by_reason,
-        latency_ns: figures.latencies.percentiles(),
+        latency_ns,
         connections,
         events: LoadEvents {
             bank_replies: sent.replies,
@@ -296,8 +399,12 @@ fn summarise(
         generator,
         drain_s: driven.drain_ns as f64 / 1e9,
         environment: Environment::here(),
+        valid: figures_generator.kept_up,
+        slo_passed: slo.iter().all(|verdict| verdict.passed),
+        slo,
+        aborted: measured.monitored.aborted.clone(),
+        timeline: measured.monitored.intervals.clone(),
         checks,
         ok,
-    };
-    (summary, figures)
+    }
 }

@@ -18,7 +18,7 @@ use super::connect::Shared;
 use crate::constants::{READER_EVENTS_PER_POLL, READER_POLL_TIMEOUT_MS};
 use crate::run::clock::RunClock;
 use crate::run::egress::Forwarded;
-use crate::run::latency::Latencies;
+use crate::interval::{IntervalRecorder, Outcomes};
 
 /// What came back, counted.
 #[derive(Clone, Debug, Default)]
@@ -39,8 +39,6 @@ pub struct ReaderFigures {
     pub unexplained: u64,
     /// BUSYs: payments the node did not take.
     pub busy: u64,
-    /// End to end: intended send time (echoed in the ANSWER) → the ANSWER read here.
-    pub latencies: Latencies,
     /// FORWARDs read on bank connections.
     pub forwarded: u64,
     /// FORWARDs dropped because the bank side's queue was full (their payments will expire).
@@ -61,8 +59,7 @@ pub struct ReaderFigures {
 }
 
 impl ReaderFigures {
-    fn answer(&mut self, answer: &Answer, now_ns: u64) {
-        self.latencies.record(now_ns.saturating_sub(answer.sent_ns));
+    fn answer(&mut self, answer: &Answer) {
         match (answer.outcome, answer.decline) {
             (Outcome::Approved, _) => self.approved += 1,
             (Outcome::Declined, _) => self.declined += 1,
@@ -97,6 +94,11 @@ pub struct Reader {
     pub to_banks: rtrb::Producer<Forwarded>,
     /// Set to stop the thread.
     pub stop: Arc<AtomicBool>,
+    /// End to end: intended send time (echoed in the ANSWER) → the ANSWER read here, second by
+    /// second.
+    pub recorder: IntervalRecorder,
+    /// Where the counts by outcome are published, for gates judged as the load goes.
+    pub outcomes: Arc<Outcomes>,
 }
 
 impl Reader {
@@ -117,6 +119,8 @@ impl Reader {
             to_banks: self.to_banks,
             figures: ReaderFigures::default(),
             error_printed: false,
+            recorder: self.recorder,
+            outcomes: self.outcomes,
         };
         state.readers = state.streams.iter().map(|_| FrameReader::new()).collect();
         let stop = self.stop;
@@ -139,7 +143,16 @@ impl Reader {
                             state.drain(connection, &poll);
                         }
                     }
+                    let figures = &state.figures;
+                    state.outcomes.publish([
+                        figures.approved,
+                        figures.declined,
+                        figures.rejected,
+                        figures.expired,
+                        figures.busy,
+                    ]);
                 }
+                state.recorder.finish();
                 state.figures
             })
     }
@@ -154,6 +167,8 @@ struct ReaderState {
     to_banks: rtrb::Producer<Forwarded>,
     figures: ReaderFigures,
     error_printed: bool,
+    recorder: IntervalRecorder,
+    outcomes: Arc<Outcomes>,
 }
 
 impl ReaderState {
@@ -214,7 +229,11 @@ impl ReaderState {
             match frame {
                 Frame::Answer(answer) if !state.is_bank => {
                     state.answered();
-                    self.figures.answer(&answer, self.clock.now_ns());
+                    let now_ns = self.clock.now_ns();
+                    self.recorder
+                        .at(now_ns)
+                        .record(now_ns.saturating_sub(answer.sent_ns));
+                    self.figures.answer(&answer);
                     self.answered.fetch_add(1, Ordering::AcqRel);
                 }
                 Frame::Busy(_) if !state.is_bank => {

@@ -6,23 +6,33 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::generator::GeneratorSummary;
+use crate::interval::IntervalStats;
+use crate::run::generator::GeneratorFigures;
+use crate::slo::{Verdict, Verdicts};
 use crate::run::environment::Environment;
 use crate::run::latency::{human_ns, Percentiles};
-use crate::run::summary::{thousands, write_answers, write_checks, Payments};
+use crate::run::summary::{thousands, write_answers, write_checks, write_generator, Payments};
 
 /// The contract docs/OUTPUT.md documents. Fields are only ever added.
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadSummary {
+    /// `load`.
+    pub command: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The traffic shape, in words.
+    pub shape: String,
     /// The seed: the same seed offers the same payments (and names the node's network).
     pub seed: u64,
     /// The node's address.
     pub target: String,
-    /// Seconds of load (the measured window; the drain after it is `drain_s`).
+    /// Seconds of measured load, after the warm-up (the drain after it is `drain_s`).
     pub duration_s: f64,
-    /// Payments submitted per second of the window.
+    /// Seconds of load before the measured window, excluded from latency and rates.
+    pub warmup_s: f64,
+    /// Payments submitted per second of the measured window.
     pub offered_per_s: f64,
-    /// Payments answered within the window, per second of it.
+    /// Payments answered within the measured window, per second of it.
     pub throughput_per_s: f64,
     /// Every submitted payment, by its answer.
     pub payments: Payments,
@@ -35,15 +45,41 @@ pub struct LoadSummary {
     /// Frames other than payments and their answers.
     pub events: LoadEvents,
     /// Whether the generator kept to its schedule.
-    pub generator: GeneratorSummary,
+    pub generator: LoadGenerator,
     /// Seconds the drain took after the window.
     pub drain_s: f64,
     /// The machine and build this process ran on (not the node's).
     pub environment: Environment,
+    /// Whether the generator kept up (within 1% of its schedule): when false the run is invalid
+    /// and exits 5.
+    pub valid: bool,
+    /// Each SLO gate, judged on the measured window.
+    pub slo: Vec<Verdict>,
+    /// Whether every gate passed (true when there are none); when false the load exits 6.
+    pub slo_passed: bool,
+    /// Why the load stopped early (`--abort-on-fail`), if it did.
+    pub aborted: Option<String>,
+    /// Each second of the load, warm-up included.
+    pub timeline: Vec<IntervalStats>,
     /// Each check, by name; `ok` is all of them.
     pub checks: BTreeMap<String, bool>,
-    /// Whether every check passed. The exit code is 0 exactly when it is true.
+    /// Whether every check passed. When false the load exits 1.
     pub ok: bool,
+}
+
+/// How the generator kept to its schedule: the figures every measured run gives, and the
+/// socket writes' own.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct LoadGenerator {
+    /// Planned, offered, late (as written to the socket), unsent, caps hit, kept up.
+    #[serde(flatten)]
+    pub figures: GeneratorFigures,
+    /// Payments written to their socket more than 1 ms after their intended time (as `late`).
+    pub late_payments: u64,
+    /// The latest a payment was written after its intended time, ns (as `late_max_ns`).
+    pub latest_ns: u64,
+    /// Seconds spent waiting for full sockets (the node pushing back through TCP).
+    pub blocked_writing_s: f64,
 }
 
 /// The connections to the node.
@@ -136,20 +172,16 @@ impl fmt::Display for LoadSummary {
                 writeln!(out, "  !            {} {what}", thousands(count))?;
             }
         }
-        let generator = &self.generator;
+        write_generator(out, &self.generator.figures)?;
         writeln!(
             out,
-            "  generator    {} late payments ({:.3}%), latest {}, {:.3} s blocked writing{}",
-            thousands(generator.late_payments),
-            generator.late_fraction * 100.0,
-            human_ns(generator.latest_ns),
-            generator.blocked_writing_s,
-            if generator.kept_up || !self.checks.contains_key("generator_kept_up") {
-                ""
-            } else {
-                "   ← DID NOT KEEP UP: these figures measure the generator, not the node"
-            }
+            "  writes       {:.3} s blocked on full sockets",
+            self.generator.blocked_writing_s
         )?;
+        write!(out, "{}", Verdicts(&self.slo))?;
+        if let Some(aborted) = &self.aborted {
+            writeln!(out, "  aborted      {aborted}")?;
+        }
         write_checks(out, &self.checks)
     }
 }

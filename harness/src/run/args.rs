@@ -9,11 +9,11 @@ use clearway_core::event::MacMode;
 #[derive(Args, Clone, Debug)]
 pub struct RunArgs {
     /// Payments per second the institutions offer together, or `max` to offer as fast as the
-    /// producer can (saturation).
-    #[arg(long, default_value = "180000", value_parser = parse_rate)]
+    /// producer can (saturation): a constant-rate shape, in place of the scenario's.
+    #[arg(long, default_value = "120000", value_parser = parse_rate)]
     pub rate: Rate,
-    /// Seconds of load. The run then drains: it waits for the banks' outstanding replies (at most
-    /// the bank timeout) and closes the last clearing batch.
+    /// Seconds of measured load, after the warm-up. The run then drains: it waits for the banks'
+    /// outstanding replies (at most the bank timeout) and closes the last clearing batch.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
     /// Seeds the workload, the banks and the generated network: the same seed offers the same
@@ -60,12 +60,12 @@ pub struct RunArgs {
     /// 0 makes every answer take exactly that long.
     #[arg(long, default_value_t = 0.0)]
     pub bank_latency_sigma: f64,
-    /// Folder the clearing batches' settlement reports are written to.
-    #[arg(long, default_value = "out/batches")]
-    pub out: PathBuf,
     /// Also write the summary as JSON (docs/OUTPUT.md) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// The scenario, the measurement's window and gates, and where its files go.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
     /// Where the journal lives and how it reaches the disk.
     #[command(flatten)]
     pub durable: DurableArgs,
@@ -73,6 +73,58 @@ pub struct RunArgs {
     /// (saves the time and memory of the recording; the summary then says the check was skipped).
     #[arg(long)]
     pub no_replay: bool,
+}
+
+/// The flags of a measured load, the same for `clearway run` and `clearway load`: which scenario,
+/// how the traffic is shaped, what is excluded and judged, and where the results go.
+#[derive(Args, Clone, Debug, Default)]
+pub struct MeasureArgs {
+    /// A scenario file (docs/SCENARIOS.md), or a built-in scenario's name: steady (the default),
+    /// double11, spring-festival-eve, bank-outage, liquidity-squeeze, soak. Flags override its
+    /// fields.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The traffic shape, in place of the scenario's: `constant:RATE`, `poisson:RATE`,
+    /// `ramp:FROM..TO/OVERs`, `steps:RATE@Ts,...`, `spike:BASE..PEAK@ATs/RISEs/HOLDs/DECAYs`,
+    /// `profile:RATE@Ts,...`, `trace:FILE.csv` or `max`.
+    #[arg(long)]
+    pub shape: Option<clearway_loadgen::Shape>,
+    /// Seconds of load before the measured window, excluded from latency and rates (by the time
+    /// each value was recorded); by default the scenario's.
+    #[arg(long)]
+    pub warmup: Option<f64>,
+    /// An SLO gate, e.g. `p99<2ms`, `ledger.p999<500us`, `error_rate<0.1%`,
+    /// `throughput>100000`; repeat for more. Replaces the scenario's gates. A failed gate exits 6.
+    #[arg(long = "slo", value_name = "GATE")]
+    pub slo: Vec<crate::slo::Gate>,
+    /// Stop the load as soon as a latency or rate gate fails on the data so far (throughput gates
+    /// are judged at the end only).
+    #[arg(long)]
+    pub abort_on_fail: bool,
+    /// No progress line (it is drawn only on a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Folder for the run's files: summary.json, latency.hlog, a .hgrm spectrum per tag,
+    /// scenario.toml, environment.json, and the settlement reports in batches/ (by default those
+    /// go to out/batches and nothing else is written).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write report.html and its plots into `--out`.
+    #[arg(long, requires = "out")]
+    pub report: bool,
+    /// The scenario resolved against the flags (`scenario::resolve`).
+    #[arg(skip)]
+    pub plan: crate::scenario::Plan,
+}
+
+impl MeasureArgs {
+    /// Where the settlement reports go.
+    pub fn batches_dir(&self) -> PathBuf {
+        match &self.out {
+            Some(out) => out.join("batches"),
+            None => PathBuf::from("out/batches"),
+        }
+    }
 }
 
 /// The flags of a durable switch, the same for `clearway run` and `clearway serve`.

@@ -7,7 +7,7 @@
 //! ids, its share of the rate; independent Poisson streams add up to one of the whole rate), and
 //! one more runs the banks and the operator, and the drain at the end.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,13 +18,22 @@ use super::args::Rate;
 use super::clock::RunClock;
 use super::egress::Forwarded;
 use super::recording::Recording;
-use crate::constants::{ARRIVALS_PER_TURN_MAX, DRIVER_SLEEP_GAP_MIN_NS, DRIVER_SLEEP_OVERSHOOT_NS};
+use crate::constants::{
+    ARRIVALS_PER_TURN_MAX, DRIVER_SLEEP_GAP_MIN_NS, DRIVER_SLEEP_OVERSHOOT_NS, GENERATOR_LATE_NS,
+};
+use crate::interval::{Timeline, Window};
 
 /// Where a driver publishes: the ring's producer, or the channel transport's first channels.
 pub trait Ingress {
     /// Publishes `events` in order, stamping each one's `sequence` (the next ones free) and
     /// `event_ns` (`event_ns`, the moment ingress took them) into the slice as it goes.
     fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String>;
+
+    /// Times a publish found the switch's in-flight room (the ring, a connection's window) full
+    /// and had to wait or hold payments back.
+    fn caps_hit(&self) -> u64 {
+        0
+    }
 }
 
 /// What every driver of a run shares: the window, and the counts the drain waits on.
@@ -33,8 +42,14 @@ pub struct Load {
     pub clock: RunClock,
     /// When load started, on the clock.
     pub start_ns: u64,
-    /// Nanoseconds of load.
+    /// Nanoseconds of load, the warm-up included.
     pub duration_ns: u64,
+    /// The load's intervals: started by the load, read by the recorders.
+    pub window: Arc<Window>,
+    /// Payments offered per second, counted as they are published.
+    pub timeline: Arc<Timeline>,
+    /// Set (by a failed gate) to end the load now; the drain follows as usual.
+    pub stop: Arc<AtomicBool>,
     /// Offered rate, all institution drivers together.
     pub rate: Rate,
     /// Event time between cutovers.
@@ -66,6 +81,9 @@ pub struct BankSide {
     pub from_egress: rtrb::Consumer<Forwarded>,
     /// Signs cutovers.
     pub operator_key: MacKey,
+    /// Link status events the operator reports during the load: (ns from the start of load,
+    /// bank, code), in time order.
+    pub incidents: Vec<(u64, ParticipantId, u8)>,
 }
 
 /// The institutions, or a partition of them, played by one driver.
@@ -83,6 +101,18 @@ pub struct DriverOutcome {
     pub submitted: u64,
     /// Payments answered by the end of the load window (the bank driver measures it).
     pub answered_in_window: u64,
+    /// Payments answered by the end of the warm-up (the bank driver measures it).
+    pub answered_at_warmup: u64,
+    /// Payments sent more than the generator's lateness bound after their intended time.
+    pub late: u64,
+    /// The latest a payment was sent after its intended time, ns.
+    pub late_max_ns: u64,
+    /// Payments the schedule intended before the window closed that were never sent.
+    pub unsent: u64,
+    /// Link status events published for the scenario's incidents.
+    pub incidents: u64,
+    /// Times its ingress found the in-flight room full.
+    pub caps_hit: u64,
     /// The load window, as measured (the bank driver's).
     pub window_ns: u64,
     /// Events it published.
@@ -106,6 +136,12 @@ impl DriverOutcome {
     pub fn absorb(&mut self, other: DriverOutcome) {
         self.submitted += other.submitted;
         self.answered_in_window = self.answered_in_window.max(other.answered_in_window);
+        self.answered_at_warmup = self.answered_at_warmup.max(other.answered_at_warmup);
+        self.late += other.late;
+        self.late_max_ns = self.late_max_ns.max(other.late_max_ns);
+        self.unsent += other.unsent;
+        self.incidents += other.incidents;
+        self.caps_hit += other.caps_hit;
         self.window_ns = self.window_ns.max(other.window_ns);
         self.published += other.published;
         self.replies += other.replies;
@@ -141,20 +177,39 @@ impl Driver<'_> {
         };
         let mut batch: Vec<Event> = Vec::with_capacity(ARRIVALS_PER_TURN_MAX * 2 + 1);
         let mut next_arrival_ns = match (&mut self.institutions, load.rate) {
-            (Some(side), Rate::PerSecond(_)) => load.start_ns + side.arrivals.next_ns(),
+            (Some(side), Rate::PerSecond(_)) => load.start_ns.saturating_add(side.arrivals.next_ns()),
             _ => 0,
         };
         let mut next_cutover_ns = load.start_ns + load.cutover_interval_ns;
+        let warmup_end_ns = load.start_ns + load.window.warmup_ns();
+        let mut warmed_up = load.window.warmup_ns() == 0;
+        let mut next_incident = 0;
         let mut window_closed = false;
         let mut drain_deadline_ns = u64::MAX;
+        // Payments in `batch` and how many of them are late, for the timeline.
+        let mut batch_payments = 0;
+        let mut batch_late = 0;
         loop {
             let now_ns = clock.now_ns();
-            if !window_closed && now_ns >= end_ns {
+            if !warmed_up && now_ns >= warmup_end_ns {
+                warmed_up = true;
+                outcome.answered_at_warmup = load.answered.load(Ordering::Acquire);
+            }
+            if !window_closed && (now_ns >= end_ns || load.stop.load(Ordering::Relaxed)) {
                 window_closed = true;
                 outcome.window_ns = now_ns - load.start_ns;
-                if let Some(institutions) = &self.institutions {
+                if let Some(institutions) = &mut self.institutions {
                     let sent = institutions.institutions.sent();
                     debug_assert_eq!(sent, outcome.submitted);
+                    if let Rate::PerSecond(_) = load.rate {
+                        // What the schedule meant to send by now and never did: the driver was
+                        // that far behind when the window closed.
+                        while next_arrival_ns < now_ns {
+                            outcome.unsent += 1;
+                            next_arrival_ns =
+                                load.start_ns.saturating_add(institutions.arrivals.next_ns());
+                        }
+                    }
                     load.submitted
                         .fetch_add(outcome.submitted, Ordering::AcqRel);
                     load.institutions_running.fetch_sub(1, Ordering::AcqRel);
@@ -163,6 +218,10 @@ impl Driver<'_> {
                     break;
                 }
                 outcome.answered_in_window = load.answered.load(Ordering::Acquire);
+                if !warmed_up {
+                    warmed_up = true;
+                    outcome.answered_at_warmup = outcome.answered_in_window;
+                }
                 // Every hold still pending was placed before now, so its deadline is within one
                 // bank timeout of now; past that, the last cutover expires whatever is left.
                 drain_deadline_ns = now_ns + load.bank_timeout_ns + load.bank_timeout_ns / 10;
@@ -180,8 +239,15 @@ impl Driver<'_> {
                     };
                     batch.push(side.institutions.next_payment(intended_ns));
                     outcome.submitted += 1;
+                    batch_payments += 1;
+                    let late_ns = now_ns - intended_ns;
+                    if late_ns > GENERATOR_LATE_NS {
+                        batch_late += 1;
+                        outcome.late += 1;
+                    }
+                    outcome.late_max_ns = outcome.late_max_ns.max(late_ns);
                     if let Rate::PerSecond(_) = load.rate {
-                        next_arrival_ns = load.start_ns + side.arrivals.next_ns();
+                        next_arrival_ns = load.start_ns.saturating_add(side.arrivals.next_ns());
                     }
                 }
             }
@@ -191,8 +257,27 @@ impl Driver<'_> {
                     outcome.cutovers += 1;
                     next_cutover_ns += load.cutover_interval_ns;
                 }
+                while let Some(&(at_ns, bank, code)) = banks.incidents.get(next_incident) {
+                    if load.start_ns + at_ns > now_ns {
+                        break;
+                    }
+                    batch.push(operator_event(
+                        &banks.operator_key,
+                        Kind::LinkStatus,
+                        bank,
+                        code,
+                        now_ns,
+                    ));
+                    outcome.incidents += 1;
+                    next_incident += 1;
+                }
             }
             if !batch.is_empty() {
+                if batch_payments > 0 {
+                    load.timeline.offered(now_ns, batch_payments, batch_late);
+                    batch_payments = 0;
+                    batch_late = 0;
+                }
                 publish(ingress, &mut batch, now_ns, &mut outcome)?;
                 continue;
             }
@@ -236,6 +321,7 @@ impl Driver<'_> {
             publish(ingress, &mut batch, now_ns, &mut outcome)?;
             outcome.drain_ns = now_ns.saturating_sub(load.start_ns + outcome.window_ns);
         }
+        outcome.caps_hit = ingress.caps_hit();
         Ok(outcome)
     }
 }
@@ -294,7 +380,18 @@ fn publish(
 }
 
 fn cutover(operator_key: &MacKey, now_ns: u64) -> Event {
-    let mut event = Event::operator(Kind::Cutover, ParticipantId::OPERATOR, 0, now_ns);
+    operator_event(operator_key, Kind::Cutover, ParticipantId::OPERATOR, 0, now_ns)
+}
+
+/// An operator event, signed.
+fn operator_event(
+    operator_key: &MacKey,
+    kind: Kind,
+    counterparty: ParticipantId,
+    code: u8,
+    now_ns: u64,
+) -> Event {
+    let mut event = Event::operator(kind, counterparty, code, now_ns);
     event.mac = operator_key.sign(&event);
     event
 }

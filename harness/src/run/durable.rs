@@ -114,8 +114,9 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
     };
     let mut storage = FileStorage::open(directory)
         .map_err(|error| unreadable(format!("cannot open {}: {error}", directory.display())))?;
+    let batches = args.measure.batches_dir();
     let mut reports = ReportsDuringReplay {
-        out: &args.out,
+        out: &batches,
         error: None,
     };
     let recovery = recover(

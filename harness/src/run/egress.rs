@@ -14,7 +14,7 @@ use clearway_core::wire::Answer;
 
 use super::ack_log::AckLog;
 use super::clock::RunClock;
-use super::latency::Latencies;
+use crate::interval::{IntervalRecorder, Outcomes};
 use super::report::{Reports, ThreadReport};
 
 /// A payment the ledger holds, on its way to the bank simulator.
@@ -65,8 +65,6 @@ pub struct EgressReport {
     pub control_applied: u64,
     /// Operator events refused.
     pub control_rejected: u64,
-    /// End to end: from the institution's intended send time to its answer.
-    pub latencies: Latencies,
 }
 
 impl Default for EgressReport {
@@ -86,7 +84,6 @@ impl Default for EgressReport {
             batches_closed: 0,
             control_applied: 0,
             control_rejected: 0,
-            latencies: Latencies::new(),
         }
     }
 }
@@ -117,6 +114,12 @@ pub struct Egress {
     carried_below: u128,
     /// In a node: where answers go, to be written to the institutions' connections.
     door: Option<Door>,
+    /// End to end, from the institution's intended send time to its answer, second by second;
+    /// none in a node, where the load generator measures it.
+    recorder: Option<IntervalRecorder>,
+    /// Where the counts by outcome are published at the end of each batch, for gates judged
+    /// while the run goes.
+    outcomes: Option<Arc<Outcomes>>,
 }
 
 /// A node's egress output: every answer, as the ANSWER frame's fields, for the I/O thread that
@@ -163,7 +166,17 @@ impl Egress {
             ack_log: None,
             carried_below: 0,
             door: None,
+            recorder: None,
+            outcomes: None,
         }
+    }
+
+    /// Records end-to-end latency into `recorder` and publishes the counts by outcome to
+    /// `outcomes`.
+    pub fn with_timing(mut self, recorder: IntervalRecorder, outcomes: Arc<Outcomes>) -> Egress {
+        self.recorder = Some(recorder);
+        self.outcomes = Some(outcomes);
+        self
     }
 
     /// Counts expiries of payments whose id sequence is below `offset` (sent by an earlier start
@@ -252,6 +265,16 @@ impl Egress {
         }
         self.answered
             .store(self.report.answered(), Ordering::Release);
+        if let Some(outcomes) = &self.outcomes {
+            let report = &self.report;
+            outcomes.publish([
+                report.approved,
+                report.declined,
+                report.rejected,
+                report.expired,
+                0,
+            ]);
+        }
         Ok(())
     }
 
@@ -260,8 +283,11 @@ impl Egress {
             return;
         }
         let now_ns = self.clock.now_ns();
-        for &sent_ns in &self.answered_sent_ns {
-            self.report.latencies.record(now_ns.saturating_sub(sent_ns));
+        if let Some(recorder) = &mut self.recorder {
+            let latencies = recorder.at(now_ns);
+            for &sent_ns in &self.answered_sent_ns {
+                latencies.record(now_ns.saturating_sub(sent_ns));
+            }
         }
         self.answered_sent_ns.clear();
     }
@@ -396,6 +422,9 @@ impl Handler<Event, Results> for Egress {
     fn on_shutdown(&mut self) {
         if let Err(fault) = self.flush() {
             eprintln!("clearway: egress at shutdown: {}", fault.reason());
+        }
+        if let Some(recorder) = &mut self.recorder {
+            recorder.finish();
         }
         let report = std::mem::take(&mut self.report);
         let _ = self.reports.send(ThreadReport::Egress(Box::new(report)));

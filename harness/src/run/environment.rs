@@ -11,6 +11,8 @@ pub struct Environment {
     pub cores: usize,
     /// The operating system and kernel release.
     pub os: String,
+    /// The CPU frequency governor (`performance`, `powersave`, …), where the kernel shows it.
+    pub governor: Option<String>,
     /// The compiler the binary was built with.
     pub rustc: String,
     /// The commit the binary was built from (`-dirty` when the tree had changes).
@@ -35,6 +37,11 @@ impl Environment {
         Environment {
             cpu_model,
             cores: clearway_core::pipeline::available_cores().len(),
+            governor: std::fs::read_to_string(
+                "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor",
+            )
+            .ok()
+            .map(|text| text.trim().to_string()),
             os: format!("{} {release}", std::env::consts::OS)
                 .trim()
                 .to_string(),

@@ -32,6 +32,11 @@ impl Latencies {
         self.histogram.saturating_record(latency_ns.max(1));
     }
 
+    /// Empties it, keeping its allocation.
+    pub fn reset(&mut self) {
+        self.histogram.reset();
+    }
+
     /// Adds `other`'s counts.
     pub fn add(&mut self, other: &Latencies) {
         self.histogram

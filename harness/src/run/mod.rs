@@ -28,6 +28,7 @@ pub(crate) mod driver;
 pub(crate) mod durable;
 pub(crate) mod egress;
 pub(crate) mod environment;
+pub(crate) mod generator;
 pub(crate) mod journal;
 pub(crate) mod latency;
 pub(crate) mod layout;
@@ -44,7 +45,7 @@ pub use args::RunArgs;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
 use clearway_core::event::{Decline, Event, Results};
@@ -78,13 +79,37 @@ use self::summary::{
     DurabilitySummary, LedgerFigures, OtherEvents, Payments, PipelineStage, StageSummary, Summary,
     TopologySummary,
 };
+use self::generator::GeneratorFigures;
+use self::producers::Measures;
 use self::timed::{LiveLatencies, Timed};
+use crate::interval::{
+    Monitor, MonitorConfig, MonitorHandle, Monitored, Outcomes, Tag, Timeline, Window,
+};
+use crate::scenario::Given;
+use crate::slo::Observed;
 use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
 use crate::exit::{self, Failure};
 
-/// Runs `clearway run`; the exit code is documented in docs/OUTPUT.md.
-pub fn run(args: RunArgs) -> ExitCode {
-    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
+/// Runs `clearway run`; the exit code is documented in docs/OUTPUT.md. `given` names the flags
+/// the command line gave, which override the scenario's fields.
+pub fn run(mut args: RunArgs, given: &Given) -> ExitCode {
+    let result = crate::scenario::resolve(&mut args, given)
+        .and_then(|()| execute(&args))
+        .and_then(|(summary, monitored, window)| {
+            let fingerprint = crate::results::Fingerprint {
+                environment: summary.environment.clone(),
+                topology: Some(format!(
+                    "{}\n{}",
+                    summary.topology.source, summary.topology.map
+                )),
+                command: "run".to_string(),
+            };
+            crate::results::write(&args.measure, &summary, &monitored, &window, &fingerprint)?;
+            Ok(summary)
+        });
+    exit::finish(result, args.json.as_deref(), |summary| {
+        exit::verdict(summary.ok, summary.valid, summary.slo_passed)
+    })
 }
 
 /// Everything the stages' factories share.
@@ -107,21 +132,22 @@ pub(crate) struct Shared {
     snapshot_policy: SnapshotPolicy,
     /// Where they send it; none without a data directory.
     snapshot_parts: Option<Sender<SnapshotPart>>,
-    /// Where a node's metrics read the steps' latency while they run.
-    live: Option<Arc<LiveLatencies>>,
+    /// Where the timed steps' recorders report.
+    monitor: MonitorHandle,
 }
 
 impl Shared {
     /// `handler` for `step`, timed.
     fn timed<H>(&self, step: Step, handler: H) -> Timed<H> {
+        let tag = Tag::of(step).expect("only authorize, route and the ledger are timed");
         Timed::new(
             step,
             handler,
             self.clock,
             self.batch_size_max,
             self.reports.clone(),
+            self.monitor.recorder(tag),
         )
-        .with_live(self.live.clone())
     }
 
     /// `handler`, saving its state at due cutovers when the run has a data directory.
@@ -160,12 +186,7 @@ impl Shared {
     }
 }
 
-fn execute(args: &RunArgs) -> Result<Summary, Failure> {
-    if !(args.duration > 0.0 && args.duration.is_finite()) {
-        return Err(Failure::usage(
-            "--duration must be a number of seconds above 0",
-        ));
-    }
+fn execute(args: &RunArgs) -> Result<(Summary, Monitored, Arc<Window>), Failure> {
     if args.cutover_ms == 0 {
         return Err(Failure::usage("--cutover-ms must be above 0"));
     }
@@ -192,10 +213,39 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
     )
     .map_err(Failure::usage)?;
     let (network, ledger_config, mut start) = open(args)?;
+    let plan = &args.measure.plan;
+    let load_s = plan.warmup_s + args.duration;
+    plan.check_incidents(&network, load_s)?;
     let network = Arc::new(network);
+    println!(
+        "scenario: {}: {}; warm-up {} s, then {} s measured{}",
+        plan.name,
+        plan.shape,
+        plan.warmup_s,
+        args.duration,
+        if plan.gates.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; SLO {}",
+                plan.gates
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
 
+    let measuring = Measuring::start(
+        args,
+        load_s,
+        RunClock::start_at(start.clock_ns),
+        None,
+        true,
+    );
     let Assembled {
         shared,
         reports,
@@ -213,7 +263,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         &layout,
         &mut start,
         None,
-        None,
+        Some(&measuring),
     )?;
     let mut producers = Producers::new(
         args,
@@ -232,6 +282,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         record,
         answered,
         sequence_base: start.next_sequence,
+        measures: &measuring.measures,
     };
     let ran = match args.transport {
         Transport::Ring => run_ring(&layout, &shared, &mut producers, load_start),
@@ -240,6 +291,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         }
     };
     let finished = finish(shared, reports, snapshot_writer, writer, inbox);
+    let monitored = measuring.monitor.stop();
     let (driven, pipeline) = ran?;
     let snapshots = finished.snapshots?;
     let written = finished.written?;
@@ -254,7 +306,7 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         snapshots,
         sequence_base: start.next_sequence,
     };
-    summarise(
+    let summary = summarise(
         args,
         &network,
         &layout,
@@ -265,12 +317,83 @@ fn execute(args: &RunArgs) -> Result<Summary, Failure> {
         written,
         simulated,
         durability,
-    )
+        Measured {
+            monitored: &monitored,
+            timeline: &measuring.measures.timeline,
+        },
+    )?;
+    Ok((summary, monitored, Arc::clone(&measuring.measures.window)))
+}
+
+/// What a run measures with: the monitor thread and what the drivers and egress share with it.
+pub(crate) struct Measuring {
+    /// The thread.
+    pub monitor: Monitor,
+    /// The drivers' share.
+    pub measures: Measures,
+    /// Egress's counts by outcome, as published.
+    pub outcomes: Arc<Outcomes>,
+}
+
+impl Measuring {
+    /// Starts the monitor for a load of `load_s` seconds (warm-up included) of `args`'s plan;
+    /// with `live`, it publishes the steps' latency there for a node's metrics; with `progress`,
+    /// it draws the progress line.
+    pub fn start(
+        args: &RunArgs,
+        load_s: f64,
+        clock: RunClock,
+        live: Option<Arc<LiveLatencies>>,
+        progress: bool,
+    ) -> Measuring {
+        let plan = &args.measure.plan;
+        let window = Arc::new(Window::new((plan.warmup_s * 1e9) as u64));
+        let timeline = Arc::new(Timeline::new(Arc::clone(&window), (load_s * 1e9) as u64));
+        let stop = Arc::new(AtomicBool::new(false));
+        let outcomes = Arc::new(Outcomes::default());
+        let shape = plan.shape.clone();
+        let planned: Option<Box<dyn Fn(f64, f64) -> f64 + Send>> = shape
+            .expected_count(0.0, 1.0)
+            .is_some()
+            .then(|| {
+                Box::new(move |from_s: f64, to_s: f64| {
+                    shape.expected_count(from_s, to_s).unwrap_or(0.0)
+                }) as Box<dyn Fn(f64, f64) -> f64 + Send>
+            });
+        let monitor = Monitor::start(MonitorConfig {
+            window: Arc::clone(&window),
+            clock,
+            timeline: Some(Arc::clone(&timeline)),
+            planned,
+            outcomes: Arc::clone(&outcomes),
+            gates: plan.gates.clone(),
+            abort_on_fail: args.measure.abort_on_fail,
+            stop: Arc::clone(&stop),
+            live,
+            progress: progress.then_some((load_s, args.measure.quiet)),
+        });
+        Measuring {
+            monitor,
+            measures: Measures {
+                window,
+                timeline,
+                stop,
+            },
+            outcomes,
+        }
+    }
 }
 
 /// The network, the ledger's settings and where the switch continues from: a data directory
 /// recovered (and its recovery printed), or a fresh start.
 pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuation), Failure> {
+    if args.durable.data_dir.is_some() && !args.measure.plan.caps.is_empty() {
+        return Err(Failure::usage(format!(
+            "scenario {}: network.caps change the network, which a data directory keeps from its \
+             first start: with --data-dir, set the caps in a --config network file instead",
+            args.measure.plan.name
+        )));
+    }
     let durable = match &args.durable.data_dir {
         Some(directory) => Some(durable::open(args, directory, ledger_config(args))?),
         None => None,
@@ -307,12 +430,13 @@ pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuatio
             (network, ledger_config)
         }
         None => {
-            let network = match &args.config {
+            let mut network = match &args.config {
                 Some(path) => {
                     Network::load(path).map_err(|error| Failure::unreadable(error.to_string()))?
                 }
                 None => Network::generated(args.seed),
             };
+            args.measure.plan.apply_caps(&mut network)?;
             (network, ledger_config(args))
         }
     };
@@ -383,7 +507,8 @@ pub(crate) struct Assembled {
 }
 
 /// Makes the switch's parts for `layout`, continuing from `start`; with `door`, egress answers
-/// a node's connections; with `live`, the steps publish their latency as they run.
+/// a node's connections; the steps (and egress, without a door) record into `measuring`'s
+/// monitor.
 pub(crate) fn assemble(
     args: &RunArgs,
     network: &Arc<Network>,
@@ -391,8 +516,9 @@ pub(crate) fn assemble(
     layout: &Layout,
     start: &mut Continuation,
     door: Option<Door>,
-    live: Option<Arc<LiveLatencies>>,
+    measuring: Option<&Measuring>,
 ) -> Result<Assembled, Failure> {
+    let measuring = measuring.expect("every switch is measured");
     let config = layout.topology.config();
     let batch_size_max = config.batch_size_max;
     let clock = RunClock::start_at(start.clock_ns);
@@ -404,7 +530,7 @@ pub(crate) fn assemble(
     let (expiries_in, expiries_out) =
         rtrb::RingBuffer::new(ledger_config.holds_capacity + config.ring_capacity * 2);
     let (batches, batch_inbox) = unbounded::<BatchReport>();
-    let writer = spawn_report_writer(args.out.clone(), batch_inbox);
+    let writer = spawn_report_writer(args.measure.batches_dir(), batch_inbox);
     let answered = Arc::new(AtomicU64::new(0));
     // Each start against a data directory numbers its payments from its own range, so a restart
     // never resends an id the journal already holds (see `Institutions::numbered_from`).
@@ -453,8 +579,14 @@ pub(crate) fn assemble(
         })?;
         egress = egress.with_ack_log(ack_log);
     }
-    if let Some(door) = door {
-        egress = egress.with_door(door);
+    match door {
+        Some(door) => egress = egress.with_door(door),
+        None => {
+            egress = egress.with_timing(
+                measuring.monitor.handle().recorder(Tag::E2e),
+                Arc::clone(&measuring.outcomes),
+            )
+        }
     }
 
     let shared = Arc::new(Shared {
@@ -475,7 +607,7 @@ pub(crate) fn assemble(
         journal: Mutex::new(Some(journal)),
         snapshot_policy: SnapshotPolicy::new(args.durable.snapshot_every, start.next_sequence),
         snapshot_parts,
-        live,
+        monitor: measuring.monitor.handle(),
     });
 
     Ok(Assembled {
@@ -626,7 +758,11 @@ fn run_ring(
     let driven = producers.drive(&load, || {
         pipeline
             .producer()
-            .map(|producer| RingIngress { producer, base })
+            .map(|producer| RingIngress {
+                producer,
+                base,
+                full: 0,
+            })
             .map_err(|error| error.to_string())
     });
     // The counters as shutdown returns them, once every stage has drained: read before it, they
@@ -668,6 +804,8 @@ struct Start<'a> {
     answered: Arc<AtomicU64>,
     /// The sequence of the run's first event: where a recovered journal ends.
     sequence_base: u64,
+    /// The window, timeline and stop flag the drivers share with the monitor.
+    measures: &'a Measures,
 }
 
 impl Start<'_> {
@@ -680,6 +818,7 @@ impl Start<'_> {
             self.bank_timeout_ns,
             self.record,
             Arc::clone(&self.answered),
+            self.measures,
         )
     }
 }
@@ -698,10 +837,15 @@ struct RingIngress<'p> {
     producer: Producer<'p, Event, Results>,
     /// Added to ring sequences: events are numbered on from where a recovered journal ends.
     base: u64,
+    /// Publishes that found the ring without room for the batch, and waited.
+    full: u64,
 }
 
 impl Ingress for RingIngress<'_> {
     fn publish(&mut self, events: &mut [Event], event_ns: u64) -> Result<(), String> {
+        if self.producer.free_slots() < events.len() {
+            self.full += 1;
+        }
         let mut index = 0;
         let base = self.base;
         self.producer
@@ -714,6 +858,10 @@ impl Ingress for RingIngress<'_> {
                 index += 1;
             })
             .map_err(|error| error.to_string())
+    }
+
+    fn caps_hit(&self) -> u64 {
+        self.full
     }
 }
 
@@ -787,8 +935,8 @@ fn spawn_report_writer(
 /// Everything the threads reported.
 #[derive(Default)]
 pub(crate) struct Collected {
-    /// Per step: events, workers, latencies.
-    pub stages: BTreeMap<Step, (u64, usize, Latencies)>,
+    /// Per step: events, workers.
+    pub stages: BTreeMap<Step, (u64, usize)>,
     /// Egress's counts.
     pub egress: Option<EgressReport>,
     /// The ledger's last word.
@@ -803,18 +951,10 @@ pub(crate) fn collect(inbox: ReportInbox) -> Collected {
     let mut collected = Collected::default();
     for report in inbox.try_iter() {
         match report {
-            ThreadReport::Stage {
-                step,
-                events,
-                latencies,
-            } => {
-                let entry = collected
-                    .stages
-                    .entry(step)
-                    .or_insert_with(|| (0, 0, Latencies::new()));
+            ThreadReport::Stage { step, events } => {
+                let entry = collected.stages.entry(step).or_insert((0, 0));
                 entry.0 += events;
                 entry.1 += 1;
-                entry.2.add(&latencies);
             }
             ThreadReport::Egress(report) => collected.egress = Some(*report),
             ThreadReport::Ledger(summary) => collected.ledger = Some(summary),
@@ -823,6 +963,12 @@ pub(crate) fn collect(inbox: ReportInbox) -> Collected {
         }
     }
     collected
+}
+
+/// What the monitor and the drivers measured, second by second.
+struct Measured<'a> {
+    monitored: &'a Monitored,
+    timeline: &'a Timeline,
 }
 
 /// What the simulated participants did, as reported.
@@ -843,6 +989,7 @@ fn summarise(
     reports_written: u64,
     simulated: Simulated,
     durability: Durability,
+    measured: Measured<'_>,
 ) -> Result<Summary, Failure> {
     let egress = collected
         .egress
@@ -863,6 +1010,10 @@ fn summarise(
             .map(|recording| replay::replay(network, args.mac, ledger_config, recording)),
     };
     let window_s = driven.window_ns as f64 / 1e9;
+    let warmup_s = args.measure.plan.warmup_s;
+    // The measured window: after the warm-up, to when the load stopped (earlier if a gate
+    // stopped it).
+    let measured_s = (window_s - warmup_s).max(0.0);
     let payments = Payments {
         submitted: driven.submitted,
         approved: egress.approved,
@@ -887,19 +1038,23 @@ fn summarise(
     if egress.unexplained > 0 {
         rejects_by_reason.insert("Unexplained".to_string(), egress.unexplained);
     }
+    let totals = &measured.monitored.totals;
     let stages = collected
         .stages
         .iter()
-        .filter(|(step, _)| **step != Step::Egress)
-        .map(|(step, (events, workers, latencies))| {
-            (
+        .filter_map(|(step, (events, workers))| {
+            let tag = Tag::of(*step)?;
+            Some((
                 step.name().to_string(),
                 StageSummary {
-                    latency_ns: latencies.percentiles(),
+                    latency_ns: totals
+                        .get(&tag)
+                        .map(Latencies::percentiles)
+                        .unwrap_or_default(),
                     events: *events,
                     workers: *workers,
                 },
-            )
+            ))
         })
         .collect();
     // A journal on disk also holds the events of earlier starts: the replay must end where this
@@ -929,14 +1084,54 @@ fn summarise(
     }
     let ok = checks.values().all(|passed| *passed);
     let config = layout.topology.config();
+    let latency_ns = totals
+        .get(&Tag::E2e)
+        .map(Latencies::percentiles)
+        .unwrap_or_default();
+    let per_second = |count: u64| {
+        if measured_s > 0.0 {
+            count as f64 / measured_s
+        } else {
+            0.0
+        }
+    };
+    let offered_measured = measured.timeline.offered_measured();
+    let throughput_per_s =
+        per_second(driven.answered_in_window.saturating_sub(driven.answered_at_warmup));
+    let generator = GeneratorFigures::new(
+        (args.rate != Rate::Max).then_some(driven.submitted + driven.unsent),
+        driven.submitted,
+        driven.late,
+        driven.unsent,
+        driven.late_max_ns,
+        driven.caps_hit,
+    );
+    let observed = Observed {
+        latency_ns: totals
+            .iter()
+            .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
+            .collect(),
+        submitted: payments.submitted,
+        approved: payments.approved,
+        declined: payments.declined,
+        rejected: payments.rejected,
+        expired: payments.expired,
+        busy: payments.busy,
+        throughput_per_s: Some(throughput_per_s),
+    };
+    let slo = crate::slo::check_all(&args.measure.plan.gates, &observed);
     Ok(Summary {
+        command: "run".to_string(),
+        scenario: args.measure.plan.name.clone(),
+        shape: args.measure.plan.shape.to_string(),
         seed: args.seed,
-        duration_s: window_s,
-        offered_per_s: driven.submitted as f64 / window_s,
-        throughput_per_s: driven.answered_in_window as f64 / window_s,
+        duration_s: measured_s,
+        warmup_s,
+        offered_per_s: per_second(offered_measured),
+        throughput_per_s,
         payments,
         rejects_by_reason,
-        latency_ns: egress.latencies.percentiles(),
+        latency_ns,
         stages,
         ledger: LedgerFigures {
             positions_sum: ledger.positions_sum,
@@ -944,7 +1139,7 @@ fn summarise(
             state_hash: ledger.state_hash.to_string(),
             replay_state_hash_ok: replay_ok,
             pending_at_end: ledger.pending_count as u64,
-            reports_dir: args.out.display().to_string(),
+            reports_dir: args.measure.batches_dir().display().to_string(),
         },
         topology: TopologySummary {
             source: layout.source.clone(),
@@ -990,6 +1185,13 @@ fn summarise(
             recovery: durability.recovery,
             carried_over_expired: egress.carried_over_expired,
         },
+        valid: generator.kept_up,
+        generator,
+        slo_passed: slo.iter().all(|verdict| verdict.passed),
+        slo,
+        aborted: measured.monitored.aborted.clone(),
+        incidents: driven.incidents,
+        timeline: measured.monitored.intervals.clone(),
         checks,
         ok,
     })

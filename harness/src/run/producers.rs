@@ -1,21 +1,22 @@
 //! [`Producers`]: the run's producer threads, their simulated participants, and how they are
 //! started against an ingress and gathered.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
+use clearway_core::event::ParticipantId;
 use clearway_core::network::Network;
 use clearway_core::pipeline::pin_current_thread;
 use clearway_core::stage::LedgerConfig;
-use clearway_loadgen::{
-    Arrival, Arrivals, BankConfig, BankLatency, Banks, Institutions, ReplySchedule, WorkloadConfig,
-};
+use clearway_loadgen::{Arrival, Arrivals, Banks, Institutions, ReplySchedule};
 
 use super::args::{ArrivalArg, Rate, RunArgs};
 use super::clock::RunClock;
 use super::driver::{BankSide, Driver, DriverOutcome, Ingress, InstitutionSide, Load};
 use super::egress::Forwarded;
 use super::recording::Recording;
+use crate::interval::{Timeline, Window};
+use crate::scenario::LinkState;
 
 /// The simulated participants, split over the producer threads.
 pub struct Producers {
@@ -42,7 +43,8 @@ impl Producers {
         id_offset: u128,
     ) -> Producers {
         let institution_threads = count.saturating_sub(1).max(1);
-        let mut workload = WorkloadConfig::default();
+        let plan = &args.measure.plan;
+        let mut workload = plan.workload.clone();
         if let Rate::PerSecond(rate) = args.rate {
             workload.rate_per_s = rate / institution_threads as f64;
         }
@@ -54,27 +56,40 @@ impl Producers {
             .map(|index| {
                 // Each partition its own stream; with one thread, exactly the seed given.
                 let seed = args.seed.wrapping_add(index as u64 * 0x9E37_79B9_7F4A_7C15);
+                let arrivals = match &plan.schedule {
+                    Some(schedule) => {
+                        Arrivals::scheduled(schedule, index as u32, institution_threads as u32, seed)
+                    }
+                    // At saturation the driver sends without a schedule.
+                    None => Arrivals::from_config(&workload, seed),
+                };
                 InstitutionSide {
                     institutions: Institutions::new(network, &workload, seed)
                         .partition(index as u32, institution_threads as u32)
                         .numbered_from(id_offset),
-                    arrivals: Arrivals::from_config(&workload, seed),
+                    arrivals,
                 }
             })
             .collect();
-        let mut bank_config = BankConfig::default();
-        if args.bank_latency_us > 0 {
-            bank_config.latency = if args.bank_latency_sigma > 0.0 {
-                BankLatency::LogNormal {
-                    median_us: args.bank_latency_us,
-                    sigma: args.bank_latency_sigma,
-                }
-            } else {
-                BankLatency::Constant {
-                    us: args.bank_latency_us,
-                }
-            };
-        }
+        let bank_config = plan.banks;
+        let mut incidents: Vec<(u64, ParticipantId, u8)> = plan
+            .incidents
+            .iter()
+            .flat_map(|incident| {
+                let links = network
+                    .participant(ParticipantId(incident.bank))
+                    .map_or(0, |bank| bank.links.len());
+                let up = if incident.links == LinkState::Up { 0x80 } else { 0 };
+                (0..links.min(0x80)).map(move |link| {
+                    (
+                        (incident.at_s * 1e9) as u64,
+                        ParticipantId(incident.bank),
+                        link as u8 | up,
+                    )
+                })
+            })
+            .collect();
+        incidents.sort_by_key(|(at_ns, _, _)| *at_ns);
         Producers {
             institutions,
             banks: BankSide {
@@ -90,6 +105,7 @@ impl Producers {
                 schedule: ReplySchedule::with_capacity(ledger_config.holds_capacity * 2),
                 from_egress,
                 operator_key: network.operator_key(),
+                incidents,
             },
             combined: count == 1,
             cores,
@@ -187,18 +203,35 @@ impl Producers {
     }
 }
 
-/// The shared window and counts for a run starting now.
+/// What a load measures with: its intervals, its per-second counts, and the flag that ends it
+/// early.
+pub struct Measures {
+    /// The intervals; the load starts it.
+    pub window: Arc<Window>,
+    /// Payments offered per second.
+    pub timeline: Arc<Timeline>,
+    /// Set to end the load early.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// The shared window and counts for a run starting now: warm-up and measured window together.
 pub fn load(
     args: &RunArgs,
     clock: RunClock,
     bank_timeout_ns: u64,
     record: bool,
     answered: Arc<AtomicU64>,
+    measures: &Measures,
 ) -> Load {
+    let start_ns = clock.now_ns();
+    measures.window.start(start_ns);
     Load {
         clock,
-        start_ns: clock.now_ns(),
-        duration_ns: (args.duration * 1e9) as u64,
+        start_ns,
+        duration_ns: ((args.measure.plan.warmup_s + args.duration) * 1e9) as u64,
+        window: Arc::clone(&measures.window),
+        timeline: Arc::clone(&measures.timeline),
+        stop: Arc::clone(&measures.stop),
         rate: args.rate,
         cutover_interval_ns: args.cutover_ms * 1_000_000,
         bank_timeout_ns,

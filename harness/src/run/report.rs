@@ -5,20 +5,17 @@ use crossbeam::channel::{Receiver, Sender};
 
 use super::egress::EgressReport;
 use super::journal::JournalFigures;
-use super::latency::Latencies;
 use super::layout::Step;
 use super::recording::Recording;
 
 /// Sent once by a step's handler from `on_shutdown`, on its own thread.
 pub enum ThreadReport {
-    /// A timed step's exit latencies: one per worker.
+    /// A timed step's count, one per worker (its latency went to the monitor).
     Stage {
         /// Which step.
         step: Step,
         /// Events it handled.
         events: u64,
-        /// From event time to the end of the batch that handled the event.
-        latencies: Latencies,
     },
     /// Egress's tallies and end-to-end latencies.
     Egress(Box<EgressReport>),

@@ -10,26 +10,39 @@ use super::journal::JournalFigures;
 use super::snapshots::SnapshotFigures;
 
 use super::environment::Environment;
+use super::generator::GeneratorFigures;
+use crate::interval::IntervalStats;
+use crate::slo::{Verdict, Verdicts};
 use super::latency::{human_ns, Percentiles};
 
 /// The contract docs/OUTPUT.md documents. Fields are only ever added.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// `run`.
+    pub command: String,
+    /// The scenario's name (`steady` unless another was named).
+    pub scenario: String,
+    /// The traffic shape, in words.
+    pub shape: String,
     /// The seed: the same seed offers the same payments.
     pub seed: u64,
-    /// Seconds of load (the measured window; the drain after it is `drain_s`).
+    /// Seconds of measured load, after the warm-up (the drain after the load is `drain_s`).
     pub duration_s: f64,
-    /// Payments submitted per second of the window.
+    /// Seconds of load before the measured window, excluded from latency and rates.
+    pub warmup_s: f64,
+    /// Payments submitted per second of the measured window.
     pub offered_per_s: f64,
-    /// Payments answered within the window, per second of it.
+    /// Payments answered within the measured window, per second of it.
     pub throughput_per_s: f64,
-    /// Every submitted payment, by its answer.
+    /// Every submitted payment, by its answer (warm-up included: every payment is accounted
+    /// for).
     pub payments: Payments,
     /// Payments the switch refused, by reason (`Exists` included).
     pub rejects_by_reason: BTreeMap<String, u64>,
-    /// End to end, institution's intended send time → its answer.
+    /// End to end, institution's intended send time → its answer, for answers given after the
+    /// warm-up.
     pub latency_ns: Percentiles,
-    /// Per step: event time → the end of the batch that handled it.
+    /// Per step: event time → the end of the batch that handled it, after the warm-up.
     pub stages: BTreeMap<String, StageSummary>,
     /// The clearing ledger.
     pub ledger: LedgerFigures,
@@ -55,9 +68,24 @@ pub struct Summary {
     pub replay_s: Option<f64>,
     /// How the input was kept: in memory, or a journal on disk and how it did.
     pub durability: DurabilitySummary,
+    /// How the generator kept to its schedule.
+    pub generator: GeneratorFigures,
+    /// Whether the generator kept up (within 1% of its schedule): when false the run is invalid
+    /// and exits 5.
+    pub valid: bool,
+    /// Each SLO gate, judged on the measured window.
+    pub slo: Vec<Verdict>,
+    /// Whether every gate passed (true when there are none); when false the run exits 6.
+    pub slo_passed: bool,
+    /// Why the load stopped early (`--abort-on-fail`), if it did.
+    pub aborted: Option<String>,
+    /// Link status events published for the scenario's incidents.
+    pub incidents: u64,
+    /// Each second of the load, warm-up included.
+    pub timeline: Vec<IntervalStats>,
     /// Each check the run makes, by name; `ok` is all of them.
     pub checks: BTreeMap<String, bool>,
-    /// Whether every check passed. The exit code is 0 exactly when it is true.
+    /// Whether every check passed. When false the run exits 1.
     pub ok: bool,
 }
 
@@ -194,9 +222,11 @@ impl fmt::Display for Summary {
     fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             out,
-            "clearway run: {:.1} s, seed {}, transport {}, MAC {}",
-            self.duration_s, self.seed, self.transport, self.mac
+            "clearway run: scenario {}, {:.1} s measured after {} s warm-up, seed {}, transport {}, \
+             MAC {}",
+            self.scenario, self.duration_s, self.warmup_s, self.seed, self.transport, self.mac
         )?;
+        writeln!(out, "  traffic      {}", self.shape)?;
         write_answers(
             out,
             self.offered_per_s,
@@ -292,7 +322,45 @@ impl fmt::Display for Summary {
                 )?;
             }
         }
+        if self.incidents > 0 {
+            writeln!(
+                out,
+                "  incidents    {} link status events published",
+                self.incidents
+            )?;
+        }
+        write_generator(out, &self.generator)?;
+        write!(out, "{}", Verdicts(&self.slo))?;
+        if let Some(aborted) = &self.aborted {
+            writeln!(out, "  aborted      {aborted}")?;
+        }
         write_checks(out, &self.checks)
+    }
+}
+
+/// The generator's line: whether it kept to its schedule, and so whether the run is valid.
+pub fn write_generator(out: &mut fmt::Formatter<'_>, generator: &GeneratorFigures) -> fmt::Result {
+    match generator.planned {
+        Some(planned) => writeln!(
+            out,
+            "  generator    {} of {} planned payments late or unsent ({:.2}%, latest {}), \
+             in-flight room full {} times: {}",
+            thousands(generator.late + generator.unsent),
+            thousands(planned),
+            generator.late_fraction * 100.0,
+            human_ns(generator.late_max_ns),
+            thousands(generator.caps_hit),
+            if generator.kept_up {
+                "kept up"
+            } else {
+                "FELL BEHIND: the run is invalid"
+            }
+        ),
+        None => writeln!(
+            out,
+            "  generator    saturation (no schedule to keep); in-flight room full {} times",
+            thousands(generator.caps_hit)
+        ),
     }
 }
 

@@ -7,38 +7,36 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::clock::RunClock;
-use super::latency::{Latencies, Percentiles};
+use super::latency::Percentiles;
+use crate::interval::IntervalRecorder;
 use super::layout::Step;
 use super::report::{Reports, ThreadReport};
 
 /// Wraps a step and records, for every event, the time from its event time (when ingress took
 /// it) to the end of the batch in which this step handled it: the moment the stage's cursor
 /// moves and the next stage can see it. One clock reading per batch, not per event; the event
-/// times of the batch wait in a buffer allocated up front.
+/// times of the batch wait in a buffer allocated up front, and the values go into the current
+/// second's histogram (see `interval`).
 pub struct Timed<H> {
     step: Step,
     inner: H,
     clock: RunClock,
     entered_ns: Vec<u64>,
-    latencies: Latencies,
+    recorder: IntervalRecorder,
     events: u64,
     reports: Reports,
-    /// Where a node's metrics read this step's latency while it runs.
-    live: Option<Arc<LiveLatencies>>,
-    /// When to publish to `live` next.
-    live_next_ns: u64,
 }
 
-/// Each step's latency quantiles as they stand, published by its stage about once a second for
+/// Each step's latency quantiles as they stand, published by the monitor about once a second for
 /// a node's metrics endpoint: p50, p90, p99, p99.9 and max, ns, per step in [`Step::ALL`] order.
-/// With several authorize workers, each publishes its own view in turn.
 #[derive(Default)]
 pub struct LiveLatencies {
     steps: [[AtomicU64; 5]; 4],
 }
 
 impl LiveLatencies {
-    fn publish(&self, step: Step, percentiles: &Percentiles) {
+    /// Publishes `step`'s quantiles.
+    pub fn publish(&self, step: Step, percentiles: &Percentiles) {
         let values = [
             percentiles.p50,
             percentiles.p90,
@@ -62,31 +60,25 @@ impl LiveLatencies {
 }
 
 impl<H> Timed<H> {
-    /// Times `inner`; `batch_size_max` sizes the buffer (a longer batch flushes early).
+    /// Times `inner` into `recorder`; `batch_size_max` sizes the buffer (a longer batch flushes
+    /// early).
     pub fn new(
         step: Step,
         inner: H,
         clock: RunClock,
         batch_size_max: usize,
         reports: Reports,
+        recorder: IntervalRecorder,
     ) -> Self {
         Timed {
             step,
             inner,
             clock,
             entered_ns: Vec::with_capacity(batch_size_max.max(1)),
-            latencies: Latencies::new(),
+            recorder,
             events: 0,
             reports,
-            live: None,
-            live_next_ns: 0,
         }
-    }
-
-    /// Publishes the latency to `live` about once a second as well.
-    pub fn with_live(mut self, live: Option<Arc<LiveLatencies>>) -> Self {
-        self.live = live;
-        self
     }
 
     fn flush(&mut self) {
@@ -94,17 +86,11 @@ impl<H> Timed<H> {
             return;
         }
         let now_ns = self.clock.now_ns();
+        let latencies = self.recorder.at(now_ns);
         for &entered_ns in &self.entered_ns {
-            self.latencies.record(now_ns.saturating_sub(entered_ns));
+            latencies.record(now_ns.saturating_sub(entered_ns));
         }
         self.entered_ns.clear();
-        if let Some(live) = &self.live {
-            // Reading quantiles walks the histogram: once a second, never per batch.
-            if now_ns >= self.live_next_ns {
-                self.live_next_ns = now_ns + 1_000_000_000;
-                live.publish(self.step, &self.latencies.percentiles());
-            }
-        }
     }
 }
 
@@ -132,11 +118,11 @@ impl<H: Handler<Event, Results>> Handler<Event, Results> for Timed<H> {
     fn on_shutdown(&mut self) {
         self.inner.on_shutdown();
         self.flush();
+        self.recorder.finish();
         // The run reads reports after every thread has stopped; if it has gone, so has the run.
         let _ = self.reports.send(ThreadReport::Stage {
             step: self.step,
             events: self.events,
-            latencies: std::mem::take(&mut self.latencies),
         });
     }
 }

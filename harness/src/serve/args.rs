@@ -45,9 +45,10 @@ pub struct ServeArgs {
     /// every payment waiting a bank timeout, each with half again as much room).
     #[arg(long, default_value_t = 400_000.0)]
     pub capacity_per_s: f64,
-    /// Folder the clearing batches' settlement reports are written to.
-    #[arg(long, default_value = "out/batches")]
-    pub out: PathBuf,
+    /// Folder the clearing batches' settlement reports are written to, in `batches/` (by default
+    /// out/batches).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Milliseconds a connection may stay silent (not even a PING) before it is closed.
     #[arg(long, default_value_t = CONNECTION_IDLE_TIMEOUT_MS_DEFAULT)]
     pub idle_timeout_ms: u64,
@@ -79,8 +80,11 @@ impl ServeArgs {
             bank_timeout_ms: self.bank_timeout_ms,
             bank_latency_us: 0,
             bank_latency_sigma: 0.0,
-            out: self.out.clone(),
             json: None,
+            measure: crate::run::args::MeasureArgs {
+                out: self.out.clone(),
+                ..crate::run::args::MeasureArgs::default()
+            },
             durable: self.durable.clone(),
             no_replay: true,
         }

@@ -43,6 +43,7 @@ use crate::constants::{LISTEN_BACKLOG, NODE_PAYMENTS_IN_FLIGHT_MAX};
 use crate::exit::{self, Failure};
 use crate::run::egress::Door as EgressDoor;
 use crate::run::layout::Step;
+use crate::run::clock::RunClock;
 use crate::run::timed::LiveLatencies;
 use crate::run::{self, layout, Assembled};
 
@@ -88,7 +89,9 @@ impl DoorBell {
 
 /// Runs `clearway serve`; the exit codes are those of docs/OUTPUT.md.
 pub fn serve(args: ServeArgs) -> ExitCode {
-    exit::finish(execute(&args), args.json.as_deref(), |summary| summary.ok)
+    exit::finish(execute(&args), args.json.as_deref(), |summary| {
+        exit::verdict(summary.ok, true, true)
+    })
 }
 
 fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
@@ -143,6 +146,13 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         .map_err(|error| Failure::failed(format!("cannot make a waker: {error}")))?;
     let bell = Arc::new(DoorBell::new(waker));
     let live = Arc::new(LiveLatencies::default());
+    let measuring = run::Measuring::start(
+        &run_args,
+        0.0,
+        RunClock::start_at(start.clock_ns),
+        Some(Arc::clone(&live)),
+        false,
+    );
     // One answer per payment in flight, plus the expiries of holds carried over a restart.
     let (answers_in, answers_out) =
         rtrb::RingBuffer::new(NODE_PAYMENTS_IN_FLIGHT_MAX + ledger_config.holds_capacity);
@@ -163,8 +173,10 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         &layout,
         &mut start,
         Some(EgressDoor::new(answers_in, Arc::clone(&bell))),
-        Some(Arc::clone(&live)),
+        Some(&measuring),
     )?;
+    // The node measures from its start: no warm-up, every second its steps' latency.
+    measuring.measures.window.start(clock.now_ns());
     let pipeline = Pipeline::start(&layout.topology, run::handlers(&layout, &shared))
         .map_err(|error| Failure::failed(error.to_string()))?;
     let node_metrics = Arc::new(NodeMetrics::default());
@@ -230,6 +242,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
     // Every stage drains before shutdown returns: the journal has made durable all it took.
     let shutdown = pipeline.shutdown();
     let finished = run::finish(shared, reports, snapshot_writer, writer, inbox);
+    let monitored = measuring.monitor.stop();
     shutdown.map_err(|error| Failure::failed(error.to_string()))?;
     let door_report = door_report?;
     let snapshots = finished.snapshots?;
@@ -240,6 +253,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         (stopped_ns - started_ns) as f64 / 1e9,
         door_report,
         collected,
+        &monitored,
         written,
         durability,
         recovered,

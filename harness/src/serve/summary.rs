@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::args::ServeArgs;
 use super::door::DoorReport;
 use super::metrics::Counter;
+use crate::interval::Monitored;
 use crate::run::durable::RecoveryFigures;
 use crate::run::journal::JournalFigures;
 use crate::run::latency::Percentiles;
@@ -68,6 +69,7 @@ impl NodeSummary {
         served_s: f64,
         door: DoorReport,
         collected: Collected,
+        monitored: &Monitored,
         settlement_reports: u64,
         durability: &str,
         recovery: Option<RecoveryFigures>,
@@ -135,11 +137,11 @@ impl NodeSummary {
             ("bad_macs", Counter::BadMacs),
             ("frames_malformed", Counter::Malformed),
         ]);
-        let stage_latency_ns = collected
-            .stages
+        let stage_latency_ns = monitored
+            .totals
             .iter()
-            .filter(|(step, _)| **step != crate::run::layout::Step::Egress)
-            .map(|(step, (_, _, latencies))| (step.name().to_string(), latencies.percentiles()))
+            .filter(|(tag, _)| tag.step().is_some())
+            .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
             .collect();
         let (positions_sum, state_hash) = collected
             .ledger
