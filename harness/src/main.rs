@@ -23,12 +23,16 @@
 
 mod constants;
 mod data_dir;
+#[cfg_attr(not(test), allow(dead_code))]
+mod hgrm;
 mod hlog;
 mod ledger;
 mod load;
 mod merge;
 mod run;
 mod serve;
+#[cfg_attr(not(test), allow(dead_code))]
+mod slo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
