@@ -23,6 +23,8 @@
 
 mod constants;
 mod data_dir;
+#[cfg_attr(not(test), allow(dead_code))]
+mod hgrm;
 mod hlog;
 mod interval;
 mod ledger;
@@ -32,6 +34,8 @@ mod results;
 mod run;
 mod scenario;
 mod serve;
+#[cfg_attr(not(test), allow(dead_code))]
+mod slo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
