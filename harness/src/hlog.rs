@@ -151,6 +151,7 @@ pub fn write_log(
 }
 
 /// The interval log of one histogram: recorded from `start` for `length`, tagged `tag`.
+#[cfg(test)]
 pub fn write(
     histogram: &Histogram<u64>,
     start: SystemTime,
@@ -199,6 +200,7 @@ pub fn read_log(bytes: &[u8]) -> Result<Log, String> {
 }
 
 /// Every interval histogram in the log `bytes`, in order, whatever its tag.
+#[cfg(test)]
 pub fn read(bytes: &[u8]) -> Result<Vec<Histogram<u64>>, String> {
     Ok(read_log(bytes)?
         .intervals

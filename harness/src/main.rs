@@ -1,9 +1,11 @@
 //! `clearway`: the command that drives Clearway.
 //!
 //! The principal type in this crate is [`Command`]: `clearway run` runs the switch embedded with
-//! simulated institutions and banks and prints what it measured (durably, with a data
-//! directory); `clearway load` plays the institutions and banks against a node over TCP;
-//! `clearway merge` adds the latency histograms of several loads exactly; `clearway ledger …`
+//! simulated institutions and banks through a scenario and prints what it measured (durably,
+//! with a data directory; into a results folder with `--out`); `clearway serve` runs it as a TCP
+//! node; `clearway load` plays the institutions and banks against a node over TCP;
+//! `clearway merge` adds the latency histograms of several loads exactly; `clearway report`
+//! turns a results folder into a page with plots; `clearway ledger …`
 //! reads a data directory without the node; `clearway topology FILE` validates a topology file
 //! and prints the stage → core map it would run.
 //!
@@ -14,8 +16,13 @@
 //! | `run/` | `clearway run`: layout, driver, egress, transports, journal, replay, summary |
 //! | `serve/` | `clearway serve`: the TCP node, its I/O thread, security limits, metrics |
 //! | `load/` | `clearway load`: connections, TCP ingress, reader, generator self-check, summary |
-//! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly |
-//! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `load`, read by `merge` |
+//! | `scenario/` | scenarios (`--scenario`): the file, its resolution against the flags, incidents |
+//! | `interval/` | latency and traffic second by second: recorders, the monitor thread, progress |
+//! | `slo.rs` | SLO gates (`--slo 'p99<2ms'`): parsed, judged, tabled |
+//! | `results.rs` | the `--out` folder: summary, interval log, spectra, scenario, fingerprint |
+//! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly, tag by tag |
+//! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
+//! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
@@ -23,18 +30,17 @@
 
 mod constants;
 mod data_dir;
-#[cfg_attr(not(test), allow(dead_code))]
 mod hgrm;
 mod hlog;
 mod interval;
 mod ledger;
 mod load;
 mod merge;
+mod report;
 mod results;
 mod run;
 mod scenario;
 mod serve;
-#[cfg_attr(not(test), allow(dead_code))]
 mod slo;
 
 use std::path::PathBuf;

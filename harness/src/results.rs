@@ -60,6 +60,14 @@ pub fn write<S: Serialize>(
         ),
         format!("tags: {}", tags(monitored).join(", ")),
     ];
+    let mut comments = comments;
+    if monitored.spanning > 0 {
+        comments.push(format!(
+            "{} histograms cover more than one second: the monitor fell behind, and each is \
+             logged in its last second",
+            monitored.spanning
+        ));
+    }
     let started = monitored
         .started
         .unwrap_or_else(std::time::SystemTime::now);

@@ -173,17 +173,20 @@ pub fn check_all(gates: &[Gate], observed: &Observed) -> Vec<Verdict> {
 
 impl Gate {
     /// What the gate measures.
+    #[cfg(test)]
     pub fn metric(&self) -> Metric {
         self.metric
     }
 
     /// How the measured value must compare with the threshold.
+    #[cfg(test)]
     pub fn op(&self) -> Op {
         self.op
     }
 
     /// The threshold in the metric's unit: ns for a latency, a fraction for a rate, payments/s
     /// for throughput.
+    #[cfg(test)]
     pub fn threshold(&self) -> f64 {
         self.threshold
     }

@@ -115,20 +115,13 @@ impl MonitorHandle {
         });
         IntervalRecorder::new(tag, Arc::clone(&self.window), filled_in, spares_out)
     }
-
-    /// The window the recorders count intervals on.
-    pub fn window(&self) -> &Arc<Window> {
-        &self.window
-    }
 }
 
 /// One interval histogram as kept: V2-deflate compressed, as the interval log holds it.
 pub struct Logged {
     /// What it measured.
     pub tag: Tag,
-    /// The intervals it covers, `first..=last`.
-    pub first: i64,
-    /// The last.
+    /// The last interval it covers (the one it is counted in).
     pub last: i64,
     /// The histogram, compressed.
     pub compressed: Vec<u8>,
@@ -169,7 +162,8 @@ pub struct Monitored {
     pub intervals: Vec<IntervalStats>,
     /// Why the load was stopped early, if a gate stopped it.
     pub aborted: Option<String>,
-    /// Histograms that spanned more than one interval (the monitor fell behind).
+    /// Histograms that spanned more than one interval because the monitor fell behind (each is
+    /// counted in its last interval).
     pub spanning: u64,
     /// When load started, by the wall clock; none if it never did.
     pub started: Option<SystemTime>,
@@ -325,7 +319,6 @@ impl Gatherer {
             .expect("a histogram serialises into memory");
         self.log.push(Logged {
             tag,
-            first,
             last,
             compressed,
         });

@@ -34,8 +34,6 @@ pub struct IntervalRecorder {
     filled: rtrb::Producer<Filled>,
     /// Emptied histograms, from the monitor.
     spares: rtrb::Consumer<Latencies>,
-    /// Turns that found no spare or no room, so that one histogram went on over two intervals.
-    merged: u64,
 }
 
 impl IntervalRecorder {
@@ -55,7 +53,6 @@ impl IntervalRecorder {
             last: i64::MIN,
             filled,
             spares,
-            merged: 0,
         }
     }
 
@@ -68,16 +65,6 @@ impl IntervalRecorder {
             self.turn(index);
         }
         &mut self.current
-    }
-
-    /// What it measures.
-    pub fn tag(&self) -> Tag {
-        self.tag
-    }
-
-    /// Times a histogram went on over more than one interval because the monitor was behind.
-    pub fn merged(&self) -> u64 {
-        self.merged
     }
 
     fn turn(&mut self, index: i64) {
@@ -102,7 +89,8 @@ impl IntervalRecorder {
                 return;
             }
         }
-        self.merged += 1;
+        // No spare or no room: the monitor is behind. This histogram goes on into the new
+        // interval, and the monitor counts it as spanning.
         self.last = index;
     }
 

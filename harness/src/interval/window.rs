@@ -53,11 +53,6 @@ impl Tag {
             Tag::Ledger => Some(Step::Ledger),
         }
     }
-
-    /// The tag's index in [`Tag::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
 }
 
 /// The load's time line, shared by every recorder: intervals are whole seconds counted from the

@@ -627,7 +627,7 @@ pub(crate) fn assemble(
 pub(crate) struct Continuation {
     /// The sequence of the first event: where a recovered journal ends.
     pub next_sequence: u64,
-    clock_ns: u64,
+    pub(crate) clock_ns: u64,
     route: Option<Route>,
     ledger: Option<Ledger>,
     writer: Option<clearway_core::journal::JournalWriter<clearway_core::journal::FileStorage>>,

@@ -4,7 +4,6 @@ use clearway_core::event::{Event, Results};
 use clearway_core::pipeline::{Handler, StageFault};
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use super::clock::RunClock;
 use super::latency::Percentiles;

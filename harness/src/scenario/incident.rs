@@ -1,7 +1,7 @@
 //! [`Incident`]: something the operator reports during a load, at a set moment: a bank's links
 //! going down, or coming back.
 
-use clearway_core::event::{Event, Kind, MacKey, ParticipantId};
+use clearway_core::event::ParticipantId;
 use clearway_core::network::Network;
 use serde::{Deserialize, Serialize};
 
@@ -49,25 +49,5 @@ impl Incident {
                 self.bank
             )),
         }
-    }
-
-    /// The operator's signed link status events, one per link of the bank, at `now_ns`.
-    pub fn events(&self, network: &Network, key: &MacKey, now_ns: u64) -> Vec<Event> {
-        let links = network
-            .participant(ParticipantId(self.bank))
-            .map_or(0, |bank| bank.links.len());
-        (0..links.min(0x80))
-            .map(|link| {
-                let up = if self.links == LinkState::Up { 0x80 } else { 0 };
-                let mut event = Event::operator(
-                    Kind::LinkStatus,
-                    ParticipantId(self.bank),
-                    link as u8 | up,
-                    now_ns,
-                );
-                event.mac = key.sign(&event);
-                event
-            })
-            .collect()
     }
 }

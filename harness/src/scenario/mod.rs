@@ -15,6 +15,5 @@ mod file;
 mod incident;
 mod resolve;
 
-pub use file::{Cap, Scenario, BUILT_IN};
-pub use incident::{Incident, LinkState};
+pub use incident::LinkState;
 pub use resolve::{resolve, Given, Plan};

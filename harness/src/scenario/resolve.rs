@@ -32,11 +32,6 @@ impl Given {
         )
     }
 
-    /// Exactly these flags, for a command built in code.
-    pub fn these(ids: &[&str]) -> Given {
-        Given(ids.iter().map(|id| id.to_string()).collect())
-    }
-
     /// Whether the command line gave flag `id`.
     pub fn has(&self, id: &str) -> bool {
         self.0.contains(id)
@@ -190,7 +185,10 @@ pub fn resolve(args: &mut RunArgs, given: &Given) -> Result<(), Failure> {
     let schedule = if shape.is_max() {
         None
     } else {
-        Some(Schedule::new(&shape, trace.clone()).map_err(Failure::usage)?)
+        Some(
+            Schedule::new(&shape, trace.clone())
+                .map_err(|error| Failure::usage(format!("scenario {name}: {error}")))?,
+        )
     };
     // The ledger's tables and the reply schedule are sized for the highest rate offered.
     args.rate = match (&shape, &trace) {
@@ -199,8 +197,9 @@ pub fn resolve(args: &mut RunArgs, given: &Given) -> Result<(), Failure> {
         _ => Rate::PerSecond(shape.peak_rate().unwrap_or(RATE_PER_S_DEFAULT).max(1.0)),
     };
     args.arrival = match shape.arrival() {
-        Arrival::Constant => ArrivalArg::Constant,
-        Arrival::Poisson => ArrivalArg::Poisson,
+        Some(Arrival::Constant) => ArrivalArg::Constant,
+        Some(Arrival::Poisson) => ArrivalArg::Poisson,
+        None => args.arrival,
     };
     if !(args.duration > 0.0 && args.duration.is_finite()) {
         return Err(Failure::usage(
