@@ -45,6 +45,17 @@ pub const ACCOUNTS_PER_BANK_MAX: usize = 1 << 20;
 /// The largest refund window: 2^24 entries of ~64 bytes is 1 GiB.
 pub const REFUND_WINDOW_CAPACITY_MAX: usize = 1 << 24;
 
+/// The highest rate a traffic shape may ask for, in payments a second, all institutions
+/// together: 100,000,000 is hundreds of times what one node carries, so no real load is refused,
+/// while a typo such as an extra zero or two is, before it sizes queues and windows for a rate no
+/// run can reach.
+pub const RATE_PER_S_MAX: f64 = 100_000_000.0;
+
+/// The most offsets a recorded trace may hold: 100,000,000 offsets are 800 MB in memory, several
+/// minutes of traffic at the highest rates a node carries; a larger file is more likely a mistake
+/// than a load, and would take the machine's memory.
+pub const TRACE_OFFSETS_MAX: usize = 100_000_000;
+
 const _: () = assert!(CARD_LENGTH_MIN >= clearway_core::constants::CARD_NUMBER_LENGTH_MIN);
 const _: () = assert!(CARD_LENGTH_MAX <= clearway_core::constants::ACCOUNT_LENGTH_MAX);
 const _: () = assert!(clearway_core::constants::BIN_PREFIX_LENGTH_MAX < CARD_LENGTH_MIN);

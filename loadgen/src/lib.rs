@@ -9,7 +9,10 @@
 //!
 //! # Walk-through
 //!
-//! 1. [`WorkloadConfig`] says what to send; [`Arrivals`] turns its rate into intended send times.
+//! 1. [`WorkloadConfig`] says what to send, and a [`Shape`] how its rate changes over the load
+//!    (a ramp, steps, a spike, a profile, a recorded [`Trace`], or saturation); [`Schedule::new`]
+//!    compiles the shape and [`Arrivals`] turns it into each producer thread's intended send
+//!    times.
 //! 2. [`Institutions::next_payment`] makes the payment for one intended time.
 //! 3. When the switch forwards a payment, [`Banks::on_forwarded`] decides the bank's answer and
 //!    when it is due; the harness holds it in a [`ReplySchedule`] and sends it when due.
@@ -21,7 +24,9 @@
 //! | file | holds |
 //! | --- | --- |
 //! | `config.rs` | [`WorkloadConfig`] and its parts, with defaults and their reasons |
-//! | `arrivals.rs` | [`Arrivals`]: constant or Poisson send times |
+//! | `arrivals.rs` | [`Arrivals`], [`Schedule`], [`RateProfile`]: evenly spaced or Poisson send times under a fixed or changing rate, or a trace's |
+//! | `shape.rs` | [`Shape`], [`Point`], [`ShapeError`]: how the rate changes over a load, and its command-line form |
+//! | `trace.rs` | [`Trace`], [`TraceError`]: a recorded trace's send offsets, read from CSV |
 //! | `institution.rs` | [`Institutions`]: the payment institutions' simulator |
 //! | `fault.rs` | [`Fault`], [`FaultCounts`]: mistakes made on purpose |
 //! | `accounts.rs` | per-bank pools of card numbers that route to their bank |
@@ -40,11 +45,13 @@ mod fault;
 mod institution;
 mod refund_window;
 mod schedule;
+mod shape;
 #[cfg(test)]
 mod test_network;
+mod trace;
 mod zipf;
 
-pub use arrivals::Arrivals;
+pub use arrivals::{Arrivals, RateProfile, Schedule};
 pub use bank::{
     BankConfig, BankConfigError, BankDecisions, BankLatency, Banks, DECLINE_SHARE_DEFAULT,
     LATE_SHARE_DEFAULT, SILENT_SHARE_DEFAULT,
@@ -59,4 +66,6 @@ pub use config::{
 pub use fault::{Fault, FaultCounts};
 pub use institution::Institutions;
 pub use schedule::{ReplySchedule, ScheduleFull};
+pub use shape::{Point, Shape, ShapeError};
+pub use trace::{Trace, TraceError};
 pub use zipf::Zipf;

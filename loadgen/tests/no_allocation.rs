@@ -1,5 +1,6 @@
-//! After construction, making payments, deciding bank replies and scheduling them allocates
-//! nothing: counted by a global allocator that counts this thread's allocations while armed.
+//! After construction, making payments, deciding bank replies, scheduling them and drawing send
+//! times under a traffic shape allocates nothing: counted by a global allocator that counts this
+//! thread's allocations while armed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -7,8 +8,8 @@ use std::cell::Cell;
 use clearway_core::event::{Kind, KindSet, ParticipantId, PAYMENT_KIND_COUNT};
 use clearway_core::network::{BinPrefix, LinkStrategy, Network, Participant, Role, Status};
 use clearway_loadgen::{
-    Arrivals, BankConfig, BankLatency, Banks, FaultRates, Institutions, ReplySchedule,
-    WorkloadConfig,
+    Arrival, Arrivals, BankConfig, BankLatency, Banks, FaultRates, Institutions, Point,
+    ReplySchedule, Schedule, Shape, Trace, WorkloadConfig,
 };
 
 struct CountingAllocator;
@@ -140,4 +141,66 @@ fn payments_replies_and_the_schedule_allocate_nothing_per_event() {
     assert_eq!(ALLOCATIONS.with(Cell::get), 1);
     assert!(replies > 190_000, "{replies} replies");
     assert!(institutions.injected().total() > 15_000);
+}
+
+#[test]
+fn shaped_arrivals_allocate_nothing_per_time() {
+    let ramp = Shape::Ramp {
+        from: 0.0,
+        to: 180_000.0,
+        over_s: 1.0,
+        arrival: Arrival::Poisson,
+    };
+    let profile = Shape::Profile {
+        points: vec![
+            Point {
+                at_s: 0.0,
+                rate: 50_000.0,
+            },
+            Point {
+                at_s: 0.5,
+                rate: 0.0,
+            },
+            Point {
+                at_s: 1.0,
+                rate: 180_000.0,
+            },
+        ],
+        arrival: Arrival::Constant,
+    };
+    // 100,000 offsets, 10 µs apart: the partition runs out half way through the loop below.
+    let text: String = (0..100_000)
+        .map(|index| format!("{}\n", index * 10))
+        .collect();
+    let trace = Trace::parse(&format!("offset_us\n{text}")).expect("a valid trace");
+    let file = "trace.csv".into();
+    let schedules = [
+        Schedule::new(&ramp, None).expect("a valid ramp"),
+        Schedule::new(&profile, None).expect("a valid profile"),
+        Schedule::new(&Shape::Trace { file }, Some(trace)).expect("a loaded trace"),
+    ];
+    let mut all_arrivals: Vec<Arrivals> = schedules
+        .iter()
+        .map(|schedule| Arrivals::scheduled(schedule, 1, 2, 7))
+        .collect();
+
+    ARMED.with(|armed| armed.set(true));
+    let mut ended = 0u64;
+    let mut sum_ns = 0u64;
+    for arrivals in &mut all_arrivals {
+        for _ in 0..100_000 {
+            let time_ns = arrivals.next_ns();
+            if time_ns == u64::MAX {
+                ended += 1;
+            } else {
+                sum_ns = sum_ns.wrapping_add(time_ns);
+            }
+        }
+    }
+    let allocations = ALLOCATIONS.with(Cell::get);
+    ARMED.with(|armed| armed.set(false));
+
+    assert_eq!(allocations, 0);
+    std::hint::black_box(sum_ns);
+    assert_eq!(ended, 50_000);
 }
