@@ -15,6 +15,7 @@
 //! | `serve/` | `clearway serve`: the TCP node, its I/O thread, security limits, metrics |
 //! | `load/` | `clearway load`: connections, TCP ingress, reader, generator self-check, summary |
 //! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly |
+//! | `report/` | `clearway report`: a results folder as `report.html` with SVG plots |
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `load`, read by `merge` |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
@@ -27,6 +28,7 @@ mod hlog;
 mod ledger;
 mod load;
 mod merge;
+mod report;
 mod run;
 mod serve;
 
@@ -61,6 +63,9 @@ enum Command {
     /// Add the latency histograms of interval logs (`clearway load --histogram`) exactly, and
     /// print the merged percentiles.
     Merge(merge::MergeArgs),
+    /// Write DIR/report.html, with SVG plots beside it, from a results folder's summary.json and
+    /// latency.hlog.
+    Report(report::ReportArgs),
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -162,6 +167,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(*args),
         Command::Load(args) => load::run(*args),
         Command::Merge(args) => merge::run(args),
+        Command::Report(args) => report::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
     }
