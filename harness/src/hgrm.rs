@@ -88,6 +88,7 @@ pub fn spectrum(histogram: &Histogram<u64>, value_unit_ratio: f64) -> String {
     out
 }
 
+#[cfg(test)]
 /// The rows of a spectrum [`spectrum`] wrote: (value in the spectrum's unit, percentile as a
 /// fraction, total count to that value), in order. The header, blank lines and `#` lines are
 /// passed over; an error names the first line that is not a row.

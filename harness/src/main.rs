@@ -20,6 +20,7 @@
 //! | `interval/` | latency and traffic second by second: recorders, the monitor thread, progress |
 //! | `slo.rs` | SLO gates (`--slo 'p99<2ms'`): parsed, judged, tabled |
 //! | `results.rs` | the `--out` folder: summary, interval log, spectra, scenario, fingerprint |
+//! | `report/` | `clearway report`: a results folder as `report.html` with SVG plots |
 //! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly, tag by tag |
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
@@ -74,6 +75,9 @@ enum Command {
     /// Add the latency histograms of interval logs (`clearway load --histogram`) exactly, and
     /// print the merged percentiles.
     Merge(merge::MergeArgs),
+    /// Write DIR/report.html, with SVG plots beside it, from a results folder's summary.json and
+    /// latency.hlog.
+    Report(report::ReportArgs),
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -199,6 +203,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(*args),
         Command::Load(args) => load::run(*args, &given),
         Command::Merge(args) => merge::run(args),
+        Command::Report(args) => report::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
     }

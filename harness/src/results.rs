@@ -47,8 +47,9 @@ pub fn write<S: Serialize>(
     let Some(out) = &measure.out else {
         return Ok(());
     };
-    std::fs::create_dir_all(out)
-        .map_err(|error| Failure::unreadable(format!("cannot create {}: {error}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|error| {
+        Failure::unreadable(format!("cannot create {}: {error}", out.display()))
+    })?;
     let json = serde_json::to_string_pretty(summary).expect("the summary serialises");
     put(out, "summary.json", json + "\n")?;
     let plan = &measure.plan;
@@ -68,9 +69,7 @@ pub fn write<S: Serialize>(
             monitored.spanning
         ));
     }
-    let started = monitored
-        .started
-        .unwrap_or_else(std::time::SystemTime::now);
+    let started = monitored.started.unwrap_or_else(std::time::SystemTime::now);
     let log = monitored
         .interval_log(window, started, &comments)
         .map_err(|error| Failure::failed(format!("cannot write the interval log: {error}")))?;
@@ -80,15 +79,12 @@ pub fn write<S: Serialize>(
         put(out, &format!("{}.hgrm", tag.name()), spectrum)?;
     }
     put(out, "scenario.toml", plan.resolved.to_toml())?;
-    let fingerprint = serde_json::to_string_pretty(fingerprint).expect("the fingerprint serialises");
+    let fingerprint =
+        serde_json::to_string_pretty(fingerprint).expect("the fingerprint serialises");
     put(out, "environment.json", fingerprint + "\n")?;
     if measure.report {
         let files = crate::report::write_report(out)?;
-        println!(
-            "report: {} ({} plots)",
-            files.html.display(),
-            files.images.len()
-        );
+        print!("{files}");
     }
     println!("results: {}", out.display());
     Ok(())

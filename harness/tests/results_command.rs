@@ -60,8 +60,9 @@ fn intervals(path: &Path) -> BTreeMap<String, Vec<(f64, Histogram<u64>)>> {
     for entry in IntervalLogIterator::new(&bytes) {
         if let LogEntry::Interval(interval) = entry.expect("an interval log line") {
             let compressed = base64(interval.encoded_histogram());
-            let histogram: Histogram<u64> =
-                deserializer.deserialize(&mut compressed.as_slice()).unwrap();
+            let histogram: Histogram<u64> = deserializer
+                .deserialize(&mut compressed.as_slice())
+                .unwrap();
             let tag = interval.tag().map(|tag| tag.as_str().to_string()).unwrap();
             by_tag
                 .entry(tag)
@@ -117,7 +118,10 @@ fn the_results_folder_holds_what_the_summary_says() {
 
     // The log: the version header, then per tag one interval a second, none in the warm-up.
     let text = std::fs::read_to_string(out.join("latency.hlog")).unwrap();
-    assert!(text.starts_with("#[Histogram log format version 1.3]\n"), "{text}");
+    assert!(
+        text.starts_with("#[Histogram log format version 1.3]\n"),
+        "{text}"
+    );
     assert!(text.contains(
         "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
     ));
@@ -125,7 +129,10 @@ fn the_results_folder_holds_what_the_summary_says() {
     for tag in ["e2e", "authorize", "route", "ledger"] {
         let intervals = &by_tag[tag];
         assert!(intervals.len() >= 2, "{tag}: {} intervals", intervals.len());
-        assert!(intervals.iter().all(|(start_s, _)| *start_s >= 1.0), "{tag}");
+        assert!(
+            intervals.iter().all(|(start_s, _)| *start_s >= 1.0),
+            "{tag}"
+        );
     }
 
     // The measured intervals add up to exactly the summary's percentiles, e2e and per step.
@@ -144,7 +151,11 @@ fn the_results_folder_holds_what_the_summary_says() {
                 "{what} {field}"
             );
         }
-        assert_eq!(figures["max"].as_u64().unwrap(), histogram.max(), "{what} max");
+        assert_eq!(
+            figures["max"].as_u64().unwrap(),
+            histogram.max(),
+            "{what} max"
+        );
     };
     let e2e = sum("e2e");
     check(&e2e, &summary["latency_ns"], "e2e");
@@ -164,7 +175,10 @@ fn the_results_folder_holds_what_the_summary_says() {
 
     // The spectrum counts every measured answer.
     let spectrum = std::fs::read_to_string(out.join("e2e.hgrm")).unwrap();
-    assert!(spectrum.contains(&format!("Total count    = {:>12}", e2e.len())), "{spectrum}");
+    assert!(
+        spectrum.contains(&format!("Total count    = {:>12}", e2e.len())),
+        "{spectrum}"
+    );
 
     // The fingerprint names the machine and the layout.
     let environment = json(&out.join("environment.json"));
@@ -221,7 +235,10 @@ fn abort_on_fail_ends_the_load_at_the_first_failed_gate() {
     let summary = json(&out.join("summary.json"));
     let aborted = summary["aborted"].as_str().expect("the reason it stopped");
     assert!(aborted.contains("p50<1ns"), "{aborted}");
-    assert_eq!(summary["ok"], true, "every payment is still answered: {stdout}");
+    assert_eq!(
+        summary["ok"], true,
+        "every payment is still answered: {stdout}"
+    );
 }
 
 #[test]

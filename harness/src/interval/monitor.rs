@@ -205,7 +205,9 @@ impl Monitor {
     pub fn stop(self) -> Monitored {
         let _ = self.control.send(());
         drop(self.handle);
-        self.thread.join().expect("the monitor thread does not panic")
+        self.thread
+            .join()
+            .expect("the monitor thread does not panic")
     }
 }
 

@@ -107,10 +107,26 @@ mod tests {
         assert_eq!(
             counted,
             vec![
-                Counted { index: -1, offered: 5, late: 1 },
-                Counted { index: 0, offered: 7, late: 0 },
-                Counted { index: 1, offered: 2, late: 2 },
-                Counted { index: 2, offered: 1, late: 0 },
+                Counted {
+                    index: -1,
+                    offered: 5,
+                    late: 1
+                },
+                Counted {
+                    index: 0,
+                    offered: 7,
+                    late: 0
+                },
+                Counted {
+                    index: 1,
+                    offered: 2,
+                    late: 2
+                },
+                Counted {
+                    index: 2,
+                    offered: 1,
+                    late: 0
+                },
             ]
         );
         assert_eq!(timeline.offered_total(), 15);

@@ -44,20 +44,20 @@ use self::ingress::TcpIngress;
 use self::reader::{Reader, ReaderFigures};
 use self::routing::Routing;
 use self::summary::{ConnectionFigures, LoadEvents, LoadGenerator, LoadSummary};
-use crate::interval::{Monitored, Tag, Timeline, Window};
-use crate::run::generator::GeneratorFigures;
-use crate::run::latency::Latencies;
-use crate::run::{Measuring, RunArgs};
-use crate::scenario::{Given, Plan};
-use crate::slo::Observed;
 use crate::constants::LOAD_DRAIN_MARGIN_NS;
 use crate::exit::{self, Failure};
+use crate::interval::{Monitored, Tag, Timeline, Window};
 use crate::run::args::Rate;
 use crate::run::clock::RunClock;
 use crate::run::driver::{DriverOutcome, Ingress};
 use crate::run::environment::Environment;
+use crate::run::generator::GeneratorFigures;
+use crate::run::latency::Latencies;
 use crate::run::producers::{self, Producers};
 use crate::run::summary::Payments;
+use crate::run::{Measuring, RunArgs};
+use crate::scenario::{Given, Plan};
+use crate::slo::Observed;
 
 /// Runs `clearway load`; the exit code is documented in docs/OUTPUT.md. `given` names the flags
 /// the command line gave, which override the scenario's fields.
@@ -352,8 +352,11 @@ fn summarise(
         .get(&Tag::E2e)
         .map(Latencies::percentiles)
         .unwrap_or_default();
-    let throughput_per_s =
-        per_s(driven.answered_in_window.saturating_sub(driven.answered_at_warmup));
+    let throughput_per_s = per_s(
+        driven
+            .answered_in_window
+            .saturating_sub(driven.answered_at_warmup),
+    );
     let observed = Observed {
         latency_ns: totals
             .iter()

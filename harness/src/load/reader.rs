@@ -16,9 +16,9 @@ use mio::{Events, Interest, Poll, Token};
 
 use super::connect::Shared;
 use crate::constants::{READER_EVENTS_PER_POLL, READER_POLL_TIMEOUT_MS};
+use crate::interval::{IntervalRecorder, Outcomes};
 use crate::run::clock::RunClock;
 use crate::run::egress::Forwarded;
-use crate::interval::{IntervalRecorder, Outcomes};
 
 /// What came back, counted.
 #[derive(Clone, Debug, Default)]

@@ -7,11 +7,11 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::interval::IntervalStats;
-use crate::run::generator::GeneratorFigures;
-use crate::slo::{Verdict, Verdicts};
 use crate::run::environment::Environment;
+use crate::run::generator::GeneratorFigures;
 use crate::run::latency::{human_ns, Percentiles};
 use crate::run::summary::{thousands, write_answers, write_checks, write_generator, Payments};
+use crate::slo::{Verdict, Verdicts};
 
 /// The contract docs/OUTPUT.md documents. Fields are only ever added.
 #[derive(Clone, Debug, Serialize)]

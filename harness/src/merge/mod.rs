@@ -154,7 +154,11 @@ fn write_merged(path: &Path, seconds: &BTreeMap<(u64, String), Latencies>) -> Re
     let intervals: Vec<IntervalRef<'_>> = seconds
         .iter()
         .map(|((second, tag), latencies)| IntervalRef {
-            tag: if tag.is_empty() { crate::hlog::E2E_TAG } else { tag },
+            tag: if tag.is_empty() {
+                crate::hlog::E2E_TAG
+            } else {
+                tag
+            },
             start: Duration::from_secs(second - first_s),
             length: Duration::from_secs(1),
             histogram: latencies.histogram(),

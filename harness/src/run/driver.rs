@@ -177,7 +177,9 @@ impl Driver<'_> {
         };
         let mut batch: Vec<Event> = Vec::with_capacity(ARRIVALS_PER_TURN_MAX * 2 + 1);
         let mut next_arrival_ns = match (&mut self.institutions, load.rate) {
-            (Some(side), Rate::PerSecond(_)) => load.start_ns.saturating_add(side.arrivals.next_ns()),
+            (Some(side), Rate::PerSecond(_)) => {
+                load.start_ns.saturating_add(side.arrivals.next_ns())
+            }
             _ => 0,
         };
         let mut next_cutover_ns = load.start_ns + load.cutover_interval_ns;
@@ -206,8 +208,9 @@ impl Driver<'_> {
                         // that far behind when the window closed.
                         while next_arrival_ns < now_ns {
                             outcome.unsent += 1;
-                            next_arrival_ns =
-                                load.start_ns.saturating_add(institutions.arrivals.next_ns());
+                            next_arrival_ns = load
+                                .start_ns
+                                .saturating_add(institutions.arrivals.next_ns());
                         }
                     }
                     load.submitted
@@ -380,7 +383,13 @@ fn publish(
 }
 
 fn cutover(operator_key: &MacKey, now_ns: u64) -> Event {
-    operator_event(operator_key, Kind::Cutover, ParticipantId::OPERATOR, 0, now_ns)
+    operator_event(
+        operator_key,
+        Kind::Cutover,
+        ParticipantId::OPERATOR,
+        0,
+        now_ns,
+    )
 }
 
 /// An operator event, signed.

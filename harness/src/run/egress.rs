@@ -14,8 +14,8 @@ use clearway_core::wire::Answer;
 
 use super::ack_log::AckLog;
 use super::clock::RunClock;
-use crate::interval::{IntervalRecorder, Outcomes};
 use super::report::{Reports, ThreadReport};
+use crate::interval::{IntervalRecorder, Outcomes};
 
 /// A payment the ledger holds, on its way to the bank simulator.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -59,7 +59,6 @@ impl GeneratorFigures {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,9 +64,11 @@ use self::clock::RunClock;
 use self::driver::{DriverOutcome, Ingress, Load};
 use self::durable::{Durable, RecoveryFigures};
 use self::egress::{Door, Egress, EgressReport, Forwarded};
+use self::generator::GeneratorFigures;
 use self::journal::{DurableJournal, JournalFigures, JournalStage};
 use self::latency::Latencies;
 use self::layout::{Layout, Role, Step};
+use self::producers::Measures;
 use self::producers::Producers;
 use self::recording::Recording;
 use self::report::{ReportInbox, Reports, ThreadReport};
@@ -79,16 +81,14 @@ use self::summary::{
     DurabilitySummary, LedgerFigures, OtherEvents, Payments, PipelineStage, StageSummary, Summary,
     TopologySummary,
 };
-use self::generator::GeneratorFigures;
-use self::producers::Measures;
 use self::timed::{LiveLatencies, Timed};
+use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
+use crate::exit::{self, Failure};
 use crate::interval::{
     Monitor, MonitorConfig, MonitorHandle, Monitored, Outcomes, Tag, Timeline, Window,
 };
 use crate::scenario::Given;
 use crate::slo::Observed;
-use crate::constants::LEDGER_TABLE_CAPACITY_MIN;
-use crate::exit::{self, Failure};
 
 /// Runs `clearway run`; the exit code is documented in docs/OUTPUT.md. `given` names the flags
 /// the command line gave, which override the scenario's fields.
@@ -239,13 +239,7 @@ fn execute(args: &RunArgs) -> Result<(Summary, Monitored, Arc<Window>), Failure>
     println!("topology: {}", layout.source);
     print!("{}", layout.topology);
 
-    let measuring = Measuring::start(
-        args,
-        load_s,
-        RunClock::start_at(start.clock_ns),
-        None,
-        true,
-    );
+    let measuring = Measuring::start(args, load_s, RunClock::start_at(start.clock_ns), None, true);
     let Assembled {
         shared,
         reports,
@@ -352,10 +346,8 @@ impl Measuring {
         let stop = Arc::new(AtomicBool::new(false));
         let outcomes = Arc::new(Outcomes::default());
         let shape = plan.shape.clone();
-        let planned: Option<Box<dyn Fn(f64, f64) -> f64 + Send>> = shape
-            .expected_count(0.0, 1.0)
-            .is_some()
-            .then(|| {
+        let planned: Option<Box<dyn Fn(f64, f64) -> f64 + Send>> =
+            shape.expected_count(0.0, 1.0).is_some().then(|| {
                 Box::new(move |from_s: f64, to_s: f64| {
                     shape.expected_count(from_s, to_s).unwrap_or(0.0)
                 }) as Box<dyn Fn(f64, f64) -> f64 + Send>
@@ -1096,8 +1088,11 @@ fn summarise(
         }
     };
     let offered_measured = measured.timeline.offered_measured();
-    let throughput_per_s =
-        per_second(driven.answered_in_window.saturating_sub(driven.answered_at_warmup));
+    let throughput_per_s = per_second(
+        driven
+            .answered_in_window
+            .saturating_sub(driven.answered_at_warmup),
+    );
     let generator = GeneratorFigures::new(
         (args.rate != Rate::Max).then_some(driven.submitted + driven.unsent),
         driven.submitted,

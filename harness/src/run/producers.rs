@@ -57,9 +57,12 @@ impl Producers {
                 // Each partition its own stream; with one thread, exactly the seed given.
                 let seed = args.seed.wrapping_add(index as u64 * 0x9E37_79B9_7F4A_7C15);
                 let arrivals = match &plan.schedule {
-                    Some(schedule) => {
-                        Arrivals::scheduled(schedule, index as u32, institution_threads as u32, seed)
-                    }
+                    Some(schedule) => Arrivals::scheduled(
+                        schedule,
+                        index as u32,
+                        institution_threads as u32,
+                        seed,
+                    ),
                     // At saturation the driver sends without a schedule.
                     None => Arrivals::from_config(&workload, seed),
                 };
@@ -79,7 +82,11 @@ impl Producers {
                 let links = network
                     .participant(ParticipantId(incident.bank))
                     .map_or(0, |bank| bank.links.len());
-                let up = if incident.links == LinkState::Up { 0x80 } else { 0 };
+                let up = if incident.links == LinkState::Up {
+                    0x80
+                } else {
+                    0
+                };
                 (0..links.min(0x80)).map(move |link| {
                     (
                         (incident.at_s * 1e9) as u64,

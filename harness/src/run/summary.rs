@@ -11,9 +11,9 @@ use super::snapshots::SnapshotFigures;
 
 use super::environment::Environment;
 use super::generator::GeneratorFigures;
+use super::latency::{human_ns, Percentiles};
 use crate::interval::IntervalStats;
 use crate::slo::{Verdict, Verdicts};
-use super::latency::{human_ns, Percentiles};
 
 /// The contract docs/OUTPUT.md documents. Fields are only ever added.
 #[derive(Clone, Debug, Serialize)]

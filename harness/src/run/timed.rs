@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::clock::RunClock;
 use super::latency::Percentiles;
-use crate::interval::IntervalRecorder;
 use super::layout::Step;
 use super::report::{Reports, ThreadReport};
+use crate::interval::IntervalRecorder;
 
 /// Wraps a step and records, for every event, the time from its event time (when ingress took
 /// it) to the end of the batch in which this step handled it: the moment the stage's cursor

@@ -18,7 +18,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "spring-festival-eve",
         include_str!("../../../scenarios/spring-festival-eve.toml"),
     ),
-    ("bank-outage", include_str!("../../../scenarios/bank-outage.toml")),
+    (
+        "bank-outage",
+        include_str!("../../../scenarios/bank-outage.toml"),
+    ),
     (
         "liquidity-squeeze",
         include_str!("../../../scenarios/liquidity-squeeze.toml"),
@@ -116,11 +119,9 @@ impl Scenario {
                 .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
             let scenario =
                 Scenario::parse(&text).map_err(|error| format!("{}: {error}", path.display()))?;
-            let stem = path
-                .file_stem()
-                .map_or(name_or_path.to_string(), |stem| {
-                    stem.to_string_lossy().to_string()
-                });
+            let stem = path.file_stem().map_or(name_or_path.to_string(), |stem| {
+                stem.to_string_lossy().to_string()
+            });
             let name = scenario.name.clone().unwrap_or(stem);
             let folder = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
             return Ok((scenario, name, folder));
@@ -177,7 +178,10 @@ mod tests {
             ("[switch]\nworkerz = 2", "workerz"),
             ("[traffic]\nshape = \"zigzag\"", "zigzag"),
             ("slo = [\"p99<2\"]", "slo"),
-            ("[[incidents]]\nat_s = 1\nbank = 1001\nlinks = \"sideways\"", "sideways"),
+            (
+                "[[incidents]]\nat_s = 1\nbank = 1001\nlinks = \"sideways\"",
+                "sideways",
+            ),
             ("[network]\ncaps = [{ participant = 1 }]", "cap_fen"),
         ];
         for (text, fragment) in rows {

@@ -128,9 +128,8 @@ pub fn resolve(args: &mut RunArgs, given: &Given) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| "steady".to_string());
     let (scenario, name, folder) = Scenario::find(&name).map_err(Failure::usage)?;
-    let refuse = |field: &str, reason: &str| {
-        Failure::usage(format!("scenario {name}: {field}: {reason}"))
-    };
+    let refuse =
+        |field: &str, reason: &str| Failure::usage(format!("scenario {name}: {field}: {reason}"));
     if let Some(seed) = scenario.seed.filter(|_| !given.has("seed")) {
         args.seed = seed;
     }
@@ -304,7 +303,11 @@ fn apply_switch(
     if let Some(producers) = switch.producers.filter(|_| !given.has("producers")) {
         args.producers = Some(producers);
     }
-    if let Some(transport) = switch.transport.as_ref().filter(|_| !given.has("transport")) {
+    if let Some(transport) = switch
+        .transport
+        .as_ref()
+        .filter(|_| !given.has("transport"))
+    {
         args.transport = match transport.as_str() {
             "ring" => Transport::Ring,
             "channel" => Transport::Channel,
@@ -324,7 +327,10 @@ fn apply_switch(
     if let Some(cutover_ms) = switch.cutover_ms.filter(|_| !given.has("cutover_ms")) {
         args.cutover_ms = cutover_ms;
     }
-    if let Some(timeout_ms) = switch.bank_timeout_ms.filter(|_| !given.has("bank_timeout_ms")) {
+    if let Some(timeout_ms) = switch
+        .bank_timeout_ms
+        .filter(|_| !given.has("bank_timeout_ms"))
+    {
         args.bank_timeout_ms = Some(timeout_ms);
     }
     Ok(())
@@ -386,7 +392,14 @@ mod tests {
         let rows: Vec<(Vec<&str>, f64, f64, Shape, usize)> = vec![
             (vec!["--scenario", "double11"], 40.0, 5.0, profile(), 2),
             (
-                vec!["--scenario", "double11", "--duration", "3", "--warmup", "0.5"],
+                vec![
+                    "--scenario",
+                    "double11",
+                    "--duration",
+                    "3",
+                    "--warmup",
+                    "0.5",
+                ],
                 3.0,
                 0.5,
                 profile(),
@@ -400,7 +413,14 @@ mod tests {
                 2,
             ),
             (
-                vec!["--scenario", "double11", "--rate", "5000", "--arrival", "constant"],
+                vec![
+                    "--scenario",
+                    "double11",
+                    "--rate",
+                    "5000",
+                    "--arrival",
+                    "constant",
+                ],
                 40.0,
                 5.0,
                 Shape::Constant { rate: 5_000.0 },
@@ -471,9 +491,17 @@ mod tests {
                 &[],
                 "traffic.over_s",
             ),
-            (Some("[switch]\ntransport = \"pigeon\""), &[], "switch.transport"),
+            (
+                Some("[switch]\ntransport = \"pigeon\""),
+                &[],
+                "switch.transport",
+            ),
             (Some("[workload]\nrate_per_s = 5.0"), &[], "[traffic]"),
-            (Some("[traffic]\nshape = \"trace\"\nfile = \"nowhere.csv\""), &[], "nowhere.csv"),
+            (
+                Some("[traffic]\nshape = \"trace\"\nfile = \"nowhere.csv\""),
+                &[],
+                "nowhere.csv",
+            ),
             (None, &["--scenario", "no-such-one"], "no scenario file"),
             (None, &["--warmup=-1"], "--warmup"),
             (None, &["--duration", "0"], "--duration"),

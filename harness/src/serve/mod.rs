@@ -41,9 +41,9 @@ use self::signal::StopFlag;
 use self::summary::NodeSummary;
 use crate::constants::{LISTEN_BACKLOG, NODE_PAYMENTS_IN_FLIGHT_MAX};
 use crate::exit::{self, Failure};
+use crate::run::clock::RunClock;
 use crate::run::egress::Door as EgressDoor;
 use crate::run::layout::Step;
-use crate::run::clock::RunClock;
 use crate::run::timed::LiveLatencies;
 use crate::run::{self, layout, Assembled};
 
