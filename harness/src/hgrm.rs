@@ -1,6 +1,6 @@
 //! [`spectrum`]: a latency histogram's percentile spectrum as text, in the `.hgrm` form that
 //! HdrHistogram's `outputPercentileDistribution` writes and HdrHistogram's plotters read; and
-//! [`parse_spectrum`], which reads its rows back.
+//! `parse_spectrum` (in tests), which reads its rows back.
 //!
 //! A spectrum of 10,000 values from 1 to 10,000 µs reads (rows elided):
 //!

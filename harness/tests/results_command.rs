@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
@@ -18,26 +19,37 @@ mod common;
 
 use common::clearway;
 
-/// `clearway run` briefly into a results folder, with `extra` arguments; the exit code, stdout
-/// and the folder.
+/// One run at a time: the generator's self-check needs the cores that parallel runs would take
+/// (a run whose generator falls behind is invalid and exits 5, whatever else it found).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// `clearway run` briefly into a results folder, with `extra` arguments (which take the place of
+/// the defaults here of the same flags); the exit code, stdout and the folder.
 fn measured(name: &str, extra: &[&str]) -> (Option<i32>, String, PathBuf) {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let out = common::scratch("results", name).join("results");
-    let mut arguments = vec![
-        "run",
-        "--rate",
-        "20000",
-        "--duration",
-        "2",
-        "--warmup",
-        "1",
-        "--cutover-ms",
-        "200",
-        "--bank-timeout-ms",
-        "100",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
+    let mut arguments = vec!["run", "--quiet", "--out", out.to_str().unwrap()];
+    // Every test here but the one about the generator checks something else: on this shared
+    // machine a stall of a few milliseconds makes 1% of a second's payments late, and the exit
+    // code would say so (5) instead of what the test asks about.
+    if !extra.contains(&"--late-fraction-max") {
+        arguments.extend(["--late-fraction-max", "100%"]);
+    }
+    // A modest rate, so that the generator keeps to its schedule on a 2-core machine.
+    let defaults = [
+        ("--rate", "5000"),
+        ("--duration", "2"),
+        ("--warmup", "1"),
+        ("--cutover-ms", "200"),
+        ("--bank-timeout-ms", "100"),
     ];
+    for (flag, value) in defaults {
+        if !extra.contains(&flag) {
+            arguments.extend([flag, value]);
+        }
+    }
     arguments.extend_from_slice(extra);
     let output = clearway(&arguments);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned()
@@ -190,8 +202,11 @@ fn the_results_folder_holds_what_the_summary_says() {
     // The scenario as it ran runs again, to the same settings.
     let scenario = std::fs::read_to_string(out.join("scenario.toml")).unwrap();
     assert!(scenario.contains("warmup_s = 1.0"), "{scenario}");
-    assert!(scenario.contains("rate = 20000.0"), "{scenario}");
+    assert!(scenario.contains("rate = 5000.0"), "{scenario}");
     let again = out.parent().unwrap().join("again");
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let output = clearway(&[
         "run",
         "--scenario",
@@ -202,7 +217,7 @@ fn the_results_folder_holds_what_the_summary_says() {
         "--out",
         again.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(common::finished(output.status.code()), "{output:?}");
     let rerun = json(&again.join("summary.json"));
     assert_eq!(rerun["warmup_s"], 1.0);
     assert_eq!(rerun["shape"], summary["shape"]);
@@ -246,7 +261,16 @@ fn a_generator_that_cannot_keep_up_makes_the_run_invalid() {
     // Far beyond what the producer can offer on any machine this runs on.
     let (code, stdout, out) = measured(
         "invalid",
-        &["--rate", "50000000", "--duration", "0.5", "--warmup", "0"],
+        &[
+            "--rate",
+            "50000000",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0",
+            "--late-fraction-max",
+            "1%",
+        ],
     );
     assert_eq!(code, Some(5), "{stdout}");
     let summary = json(&out.join("summary.json"));

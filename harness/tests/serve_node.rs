@@ -186,8 +186,8 @@ fn a_node_refuses_a_bad_command_line_with_a_documented_exit_code() {
 }
 
 /// `clearway load` with `arguments` against `node`, run to the end: its summary. A load on this
-/// shared 2-core machine may fall behind its own schedule; that alone (exit 1, with
-/// `generator_kept_up` the one failed check) is accepted, anything else is not.
+/// shared 2-core machine may fall behind its own schedule; that alone (exit 5, an invalid run
+/// whose checks all passed) is accepted, anything else is not.
 fn load(node: &Node, dir: &std::path::Path, name: &str, rate: &str) -> (serde_json::Value, String) {
     let json = dir.join(format!("{name}.json"));
     let histogram = dir.join(format!("{name}.hlog"));
@@ -199,6 +199,8 @@ fn load(node: &Node, dir: &std::path::Path, name: &str, rate: &str) -> (serde_js
         rate,
         "--duration",
         "2",
+        "--warmup",
+        "0",
         // The drain waits up to this for the last answers: a node on a busy 2-core machine
         // (other tests, a build) may take seconds to answer, which is slow, not lost.
         "--bank-timeout-ms",
@@ -220,8 +222,7 @@ fn load(node: &Node, dir: &std::path::Path, name: &str, rate: &str) -> (serde_js
         .map(|(name, _)| name)
         .collect();
     match output.status.code() {
-        Some(0) => assert!(failed.is_empty()),
-        Some(1) => assert_eq!(failed, ["generator_kept_up"], "{stdout}"),
+        Some(0 | 5) => assert!(failed.is_empty(), "{stdout}"),
         other => panic!("clearway load exited {other:?}:\n{stdout}"),
     }
     (summary, histogram.to_str().unwrap().to_string())

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use crossbeam::channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 
 use super::progress::{Progress, Second};
@@ -117,14 +117,17 @@ impl MonitorHandle {
     }
 }
 
-/// One interval histogram as kept: V2-deflate compressed, as the interval log holds it.
+/// One interval histogram as kept: V2-encoded (run-length zeros, variable-length counts: a few
+/// kilobytes), deflated only when the interval log is written, after the run. Deflating while
+/// the run goes took the monitor tens of milliseconds a second, which on a 2-core machine it
+/// took from the producer.
 pub struct Logged {
     /// What it measured.
     pub tag: Tag,
     /// The last interval it covers (the one it is counted in).
     pub last: i64,
-    /// The histogram, compressed.
-    pub compressed: Vec<u8>,
+    /// The histogram, V2-encoded.
+    pub encoded: Vec<u8>,
 }
 
 /// One second of the load, as the summary's timeline gives it.
@@ -156,7 +159,7 @@ pub struct IntervalStats {
 pub struct Monitored {
     /// Per tag, every value recorded after the warm-up.
     pub totals: BTreeMap<Tag, Latencies>,
-    /// Every interval histogram, warm-up included, in arrival order.
+    /// Every interval histogram, warm-up included, in arrival order, encoded.
     pub log: Vec<Logged>,
     /// Each second of the load.
     pub intervals: Vec<IntervalStats>,
@@ -218,7 +221,7 @@ struct Gatherer {
     registrations: Vec<Registration>,
     totals: BTreeMap<Tag, Latencies>,
     log: Vec<Logged>,
-    serializer: V2DeflateSerializer,
+    serializer: V2Serializer,
     progress: Option<Progress>,
     /// The last end-to-end interval seen, and its p99.
     last_e2e: Option<(i64, u64, u64)>,
@@ -240,7 +243,7 @@ impl Gatherer {
             registrations: Vec::new(),
             totals: BTreeMap::new(),
             log: Vec::new(),
-            serializer: V2DeflateSerializer::new(),
+            serializer: V2Serializer::new(),
             progress,
             last_e2e: None,
             judge: false,
@@ -315,15 +318,11 @@ impl Gatherer {
         if first != last {
             self.spanning += 1;
         }
-        let mut compressed = Vec::new();
+        let mut encoded = Vec::new();
         self.serializer
-            .serialize(latencies.histogram(), &mut compressed)
+            .serialize(latencies.histogram(), &mut encoded)
             .expect("a histogram serialises into memory");
-        self.log.push(Logged {
-            tag,
-            last,
-            compressed,
-        });
+        self.log.push(Logged { tag, last, encoded });
         if last >= 0 {
             self.totals.entry(tag).or_default().add(&latencies);
             if tag == Tag::E2e {
@@ -447,7 +446,7 @@ impl Gatherer {
         let mut deserializer = Deserializer::new();
         for logged in self.log.iter().filter(|logged| logged.tag == Tag::E2e) {
             let histogram: Histogram<u64> = deserializer
-                .deserialize(&mut logged.compressed.as_slice())
+                .deserialize(&mut logged.encoded.as_slice())
                 .expect("the monitor's own histograms deserialise");
             let _ = e2e
                 .entry(logged.last)
@@ -515,7 +514,7 @@ impl Monitored {
         let mut measured: Vec<(i64, Tag, Histogram<u64>)> = Vec::new();
         for logged in self.log.iter().filter(|logged| logged.last >= 0) {
             let histogram: Histogram<u64> = deserializer
-                .deserialize(&mut logged.compressed.as_slice())
+                .deserialize(&mut logged.encoded.as_slice())
                 .map_err(|error| format!("an interval histogram: {error:?}"))?;
             // Several recorders of one tag (authorize's workers) add into one line a second.
             match measured

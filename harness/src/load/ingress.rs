@@ -66,13 +66,21 @@ pub struct TcpIngress {
     /// Connections with bytes waiting, each once.
     dirty: Vec<usize>,
     is_dirty: Vec<bool>,
-    /// The intended send times of this publish's payments.
+    /// The intended send times of this publish's payments, those after the warm-up.
     intended_ns: Vec<u64>,
+    /// Payments intended from this time on (the end of the warm-up) are judged for lateness.
+    measured_from_ns: u64,
     /// What it did so far.
     pub figures: IngressFigures,
 }
 
 impl TcpIngress {
+    /// Judges the lateness only of payments intended at or after `measured_from_ns`: the warm-up
+    /// absorbs the start, the generator's too.
+    pub fn measure_from(&mut self, measured_from_ns: u64) {
+        self.measured_from_ns = measured_from_ns;
+    }
+
     /// An ingress writing to `streams` (numbered as `routing` numbers them).
     pub fn new(
         clock: RunClock,
@@ -95,6 +103,7 @@ impl TcpIngress {
             dirty: Vec::with_capacity(count),
             is_dirty: vec![false; count],
             intended_ns: Vec::new(),
+            measured_from_ns: 0,
             figures: IngressFigures::default(),
         }
     }
@@ -175,7 +184,9 @@ impl Ingress for TcpIngress {
                         .in_flight
                         .fetch_add(1, Ordering::AcqRel);
                     self.append(connection, &Frame::Payment(Signed::from_event(event)));
-                    self.intended_ns.push(event.sent_ns);
+                    if event.sent_ns >= self.measured_from_ns {
+                        self.intended_ns.push(event.sent_ns);
+                    }
                     self.figures.payments += 1;
                     self.figures.over_limit += u64::from(over_limit);
                 }

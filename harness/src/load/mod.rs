@@ -163,7 +163,7 @@ fn execute(
         "scenario: {}: {}; warm-up {} s, then {} s measured",
         plan.name, plan.shape, plan.warmup_s, run_args.duration
     );
-    let ledger_config = crate::run::ledger_config(&run_args);
+    let ledger_config = crate::run::ledger_config(run_args);
     let opened = connect::open(&network, &args.target, args.connections_per_pi)?;
     let routing = Routing::new(&opened.institutions, &opened.banks, args.connections_per_pi);
     let connections = ConnectionFigures {
@@ -231,6 +231,7 @@ fn execute(
         &measuring.measures,
     );
     load.banks_may_wait = true;
+    ingress.measure_from(load.start_ns + load.window.warmup_ns());
     let mut slot = Some(&mut ingress);
     let driven = producers.drive(&load, || {
         slot.take()
@@ -323,14 +324,13 @@ fn summarise(
     connections.lost = figures.closed_by_node + sent.write_failures;
     // Late as written to the socket: the driver's own clock is read before the write.
     let figures_generator = GeneratorFigures::new(
-        (run_args.rate != Rate::Max).then_some(driven.submitted + driven.unsent),
-        driven.submitted,
-        sent.lateness.late,
-        driven.unsent,
-        sent.lateness.latest_ns,
+        (run_args.rate != Rate::Max).then_some(driven.submitted_measured + driven.unsent),
+        driven.submitted_measured,
+        (sent.lateness.late, driven.unsent, sent.lateness.latest_ns),
         sent.over_limit + figures.busy,
+        run_args.measure.late_fraction_max,
     );
-    let written = sent.lateness.summary(driven.submitted);
+    let written = sent.lateness.summary(driven.submitted_measured);
     let generator = LoadGenerator {
         figures: figures_generator,
         late_payments: written.late_payments,

@@ -77,7 +77,7 @@ pub struct RunArgs {
 
 /// The flags of a measured load, the same for `clearway run` and `clearway load`: which scenario,
 /// how the traffic is shaped, what is excluded and judged, and where the results go.
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Debug)]
 pub struct MeasureArgs {
     /// A scenario file (docs/SCENARIOS.md), or a built-in scenario's name: steady (the default),
     /// double11, spring-festival-eve, bank-outage, liquidity-squeeze, soak. Flags override its
@@ -101,6 +101,11 @@ pub struct MeasureArgs {
     /// are judged at the end only).
     #[arg(long)]
     pub abort_on_fail: bool,
+    /// The share of planned payments the generator may send late (over 1 ms) or not at all
+    /// before the run is invalid (exit 5): `1%` (the default) or a fraction such as `0.05`.
+    #[arg(long, value_parser = parse_fraction,
+          default_value_t = crate::constants::GENERATOR_LATE_FRACTION_MAX)]
+    pub late_fraction_max: f64,
     /// No progress line (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
@@ -115,6 +120,24 @@ pub struct MeasureArgs {
     /// The scenario resolved against the flags (`scenario::resolve`).
     #[arg(skip)]
     pub plan: crate::scenario::Plan,
+}
+
+impl Default for MeasureArgs {
+    /// No scenario named (so `steady`), no gates, no files: what `clearway serve` measures with.
+    fn default() -> Self {
+        MeasureArgs {
+            scenario: None,
+            shape: None,
+            warmup: None,
+            slo: Vec::new(),
+            abort_on_fail: false,
+            late_fraction_max: crate::constants::GENERATOR_LATE_FRACTION_MAX,
+            quiet: false,
+            out: None,
+            report: false,
+            plan: crate::scenario::Plan::default(),
+        }
+    }
 }
 
 impl MeasureArgs {
@@ -189,6 +212,20 @@ impl DurableArgs {
             ));
         }
         Ok(())
+    }
+}
+
+/// `1%` or `0.01` → 0.01; a share between 0 and 1.
+pub(crate) fn parse_fraction(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(percent) => (percent, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if (0.0..=1.0).contains(&(value / scale)) => Ok(value / scale),
+        _ => Err(format!(
+            "{text:?} is not a share: expected a percentage such as 1% or a fraction from 0 to 1"
+        )),
     }
 }
 

@@ -1,20 +1,20 @@
-//! [`GeneratorFigures`]: whether the load generator kept to its schedule. A payment sent more
-//! than [`GENERATOR_LATE_NS`](crate::constants::GENERATOR_LATE_NS) after its intended time was late because of the generator (or the
-//! switch pushing back), and one the schedule meant to send before the window closed but never
-//! sent is later still; past [`GENERATOR_LATE_FRACTION_MAX`] of the planned payments, the run
-//! measured the generator and is invalid.
+//! [`GeneratorFigures`]: whether the load generator kept to its schedule in the measured window
+//! (after the warm-up, which absorbs the start). A payment sent more than
+//! [`GENERATOR_LATE_NS`](crate::constants::GENERATOR_LATE_NS) after its intended time was late
+//! because of the generator (or the switch pushing back), and one the schedule meant to send
+//! before the window closed but never sent is later still; past
+//! [`GENERATOR_LATE_FRACTION_MAX`](crate::constants::GENERATOR_LATE_FRACTION_MAX) of the planned
+//! payments (or `--late-fraction-max`), the run measured the generator and is invalid.
 
 use serde::Serialize;
-
-use crate::constants::GENERATOR_LATE_FRACTION_MAX;
 
 /// How the generator kept to its schedule (docs/OUTPUT.md).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct GeneratorFigures {
-    /// Payments the schedule intended before the window closed; `null` at saturation (no
-    /// schedule: nothing can be late).
+    /// Payments the schedule intended after the warm-up and before the window closed; `null` at
+    /// saturation (no schedule: nothing can be late).
     pub planned: Option<u64>,
-    /// Payments sent.
+    /// Of those, payments sent.
     pub offered: u64,
     /// Payments sent more than 1 ms after their intended time.
     pub late: u64,
@@ -27,20 +27,22 @@ pub struct GeneratorFigures {
     /// Times the switch's in-flight room was full when the generator sent (the ring; for a node,
     /// WELCOME's in-flight limit, and BUSY answers).
     pub caps_hit: u64,
-    /// Whether late and unsent payments stayed within 1% of those planned. When false the run
-    /// is invalid: its latencies describe the generator.
+    /// The most `late_fraction` may be: 1% unless `--late-fraction-max` says otherwise.
+    pub late_fraction_max: f64,
+    /// Whether late and unsent payments stayed within `late_fraction_max` of those planned. When
+    /// false the run is invalid: its latencies describe the generator.
     pub kept_up: bool,
 }
 
 impl GeneratorFigures {
-    /// The figures from the drivers' counts.
+    /// The figures from the drivers' counts, judged against `late_fraction_max` (1% unless the
+    /// command line says otherwise).
     pub fn new(
         planned: Option<u64>,
         offered: u64,
-        late: u64,
-        unsent: u64,
-        late_max_ns: u64,
+        (late, unsent, late_max_ns): (u64, u64, u64),
         caps_hit: u64,
+        late_fraction_max: f64,
     ) -> GeneratorFigures {
         let late_fraction = match planned {
             Some(planned) if planned > 0 => (late + unsent) as f64 / planned as f64,
@@ -54,7 +56,8 @@ impl GeneratorFigures {
             late_fraction,
             late_max_ns,
             caps_hit,
-            kept_up: late_fraction <= GENERATOR_LATE_FRACTION_MAX,
+            late_fraction_max,
+            kept_up: late_fraction <= late_fraction_max,
         }
     }
 }
@@ -62,6 +65,7 @@ impl GeneratorFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::constants::GENERATOR_LATE_FRACTION_MAX;
 
     #[test]
     fn late_and_unsent_payments_over_one_percent_of_the_plan_make_a_run_invalid() {
@@ -76,11 +80,17 @@ mod tests {
             (None, 500, 0, true),
         ];
         for &(planned, late, unsent, kept_up) in rows {
-            let figures = GeneratorFigures::new(planned, 1_000, late, unsent, 0, 0);
+            let figures = GeneratorFigures::new(
+                planned,
+                1_000,
+                (late, unsent, 0),
+                0,
+                GENERATOR_LATE_FRACTION_MAX,
+            );
             assert_eq!(figures.kept_up, kept_up, "{planned:?} {late} {unsent}");
         }
         assert_eq!(
-            GeneratorFigures::new(Some(1_000), 990, 5, 10, 0, 0).late_fraction,
+            GeneratorFigures::new(Some(1_000), 990, (5, 10, 0), 0, 0.01).late_fraction,
             0.015
         );
     }

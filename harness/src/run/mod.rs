@@ -1094,12 +1094,11 @@ fn summarise(
             .saturating_sub(driven.answered_at_warmup),
     );
     let generator = GeneratorFigures::new(
-        (args.rate != Rate::Max).then_some(driven.submitted + driven.unsent),
-        driven.submitted,
-        driven.late,
-        driven.unsent,
-        driven.late_max_ns,
+        (args.rate != Rate::Max).then_some(driven.submitted_measured + driven.unsent),
+        driven.submitted_measured,
+        (driven.late, driven.unsent, driven.late_max_ns),
         driven.caps_hit,
+        args.measure.late_fraction_max,
     );
     let observed = Observed {
         latency_ns: totals

@@ -7,9 +7,9 @@
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `file.rs` | [`Scenario`]: the file's fields, parsed and refused by field; the built-in scenarios |
-//! | `resolve.rs` | [`resolve`]: scenario + flags → [`Plan`] and the run's settings; [`Given`] |
-//! | `incident.rs` | [`Incident`]: a bank's links going down or up at a moment of the load |
+//! | `file.rs` | `Scenario`: the file's fields, parsed and refused by field; the built-in scenarios |
+//! | `resolve.rs` | [`resolve()`]: scenario + flags → [`Plan`] and the run's settings; [`Given`] |
+//! | `incident.rs` | `Incident`: a bank's links going down or up at a moment of the load |
 
 mod file;
 mod incident;

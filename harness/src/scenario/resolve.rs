@@ -322,7 +322,7 @@ fn apply_switch(
     if let Some(mac) = switch.mac.as_ref().filter(|_| !given.has("mac")) {
         args.mac = mac
             .parse()
-            .map_err(|error| ("switch.mac".to_string(), format!("{error}")))?;
+            .map_err(|error: String| ("switch.mac".to_string(), error))?;
     }
     if let Some(cutover_ms) = switch.cutover_ms.filter(|_| !given.has("cutover_ms")) {
         args.cutover_ms = cutover_ms;
