@@ -543,3 +543,71 @@ impl Monitored {
         crate::hlog::write_log(started, comments, &intervals)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_leave_out_the_warm_up_and_each_second_keeps_its_own_figures() {
+        let window = Arc::new(Window::new(1_000_000_000));
+        let monitor = Monitor::start(MonitorConfig {
+            window: Arc::clone(&window),
+            clock: RunClock::start_at(0),
+            timeline: None,
+            planned: None,
+            outcomes: Arc::new(Outcomes::default()),
+            gates: Vec::new(),
+            abort_on_fail: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            live: None,
+            progress: None,
+        });
+        let mut recorder = monitor.handle().recorder(Tag::E2e);
+        let mut ledger = monitor.handle().recorder(Tag::Ledger);
+        window.start(0);
+        // (ns after load start, latency): warm-up, then two measured seconds.
+        let values: &[(u64, u64)] = &[
+            (500_000_000, 7_000_000),
+            (1_200_000_000, 2_000),
+            (1_300_000_000, 3_000),
+            (2_500_000_000, 4_000),
+        ];
+        for &(at_ns, latency_ns) in values {
+            recorder.at(at_ns).record(latency_ns);
+            ledger.at(at_ns).record(latency_ns / 2);
+        }
+        recorder.finish();
+        ledger.finish();
+        let monitored = monitor.stop();
+        let e2e = &monitored.totals[&Tag::E2e];
+        assert_eq!(
+            e2e.count(),
+            3,
+            "the warm-up's value is not among the totals"
+        );
+        assert!(e2e.percentiles().max < 5_000);
+        assert_eq!(monitored.totals[&Tag::Ledger].count(), 3);
+        assert_eq!(monitored.log.len(), 6);
+        let seconds: Vec<(f64, bool, u64)> = monitored
+            .intervals
+            .iter()
+            .map(|second| (second.start_s, second.warmup, second.answered))
+            .collect();
+        assert_eq!(
+            seconds,
+            vec![(0.0, true, 1), (1.0, false, 2), (2.0, false, 1)]
+        );
+        assert_eq!(monitored.spanning, 0);
+        // The interval log holds the measured seconds only, both tags, one line each.
+        let log = monitored
+            .interval_log(&window, SystemTime::now(), &["test".to_string()])
+            .unwrap();
+        let read = crate::hlog::read_log(&log).unwrap();
+        assert_eq!(read.intervals.len(), 4);
+        assert!(read
+            .intervals
+            .iter()
+            .all(|interval| interval.start_s >= 1.0));
+    }
+}

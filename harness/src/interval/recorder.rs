@@ -126,3 +126,64 @@ impl Drop for IntervalRecorder {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND_NS: u64 = 1_000_000_000;
+
+    /// A recorder on a window started at 0 without warm-up, with `spares` spare histograms.
+    fn recorder(spares: usize) -> (IntervalRecorder, rtrb::Consumer<Filled>) {
+        let window = Arc::new(Window::new(0));
+        window.start(0);
+        let (filled_in, filled_out) = rtrb::RingBuffer::new(4);
+        let (mut spares_in, spares_out) = rtrb::RingBuffer::new(4);
+        for _ in 0..spares {
+            spares_in.push(Latencies::new()).unwrap();
+        }
+        (
+            IntervalRecorder::new(Tag::E2e, window, filled_in, spares_out),
+            filled_out,
+        )
+    }
+
+    #[test]
+    fn each_interval_is_handed_over_when_the_next_begins() {
+        let (mut recorder, mut filled) = recorder(2);
+        recorder.at(10).record(100);
+        recorder.at(SECOND_NS - 1).record(200);
+        assert!(filled.pop().is_err(), "the first second is still going");
+        recorder.at(SECOND_NS).record(300);
+        let first = filled.pop().unwrap();
+        assert_eq!((first.tag, first.first, first.last), (Tag::E2e, 0, 0));
+        assert_eq!(first.latencies.count(), 2);
+        // A quiet second is skipped, not handed over empty.
+        recorder.at(3 * SECOND_NS).record(400);
+        let second = filled.pop().unwrap();
+        assert_eq!(
+            (second.first, second.last, second.latencies.count()),
+            (1, 1, 1)
+        );
+        recorder.finish();
+        let last = filled.pop().unwrap();
+        assert_eq!((last.first, last.last, last.latencies.count()), (3, 3, 1));
+        assert!(filled.pop().is_err());
+    }
+
+    #[test]
+    fn without_a_spare_one_histogram_goes_on_over_several_intervals() {
+        let (mut recorder, mut filled) = recorder(0);
+        for second in 0..3 {
+            recorder.at(second * SECOND_NS).record(100 + second);
+        }
+        assert!(
+            filled.pop().is_err(),
+            "nothing to turn to: nothing handed over"
+        );
+        recorder.finish();
+        let spanning = filled.pop().unwrap();
+        assert_eq!((spanning.first, spanning.last), (0, 2));
+        assert_eq!(spanning.latencies.count(), 3);
+    }
+}

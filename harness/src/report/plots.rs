@@ -816,6 +816,19 @@ pub struct Outcome {
     pub count: u64,
 }
 
+/// `1500` → `1.5k`, `2000000` → `2M`: an axis label that stays short.
+fn compact(value: f64) -> String {
+    let (scaled, suffix) = if value >= 1e6 {
+        (value / 1e6, "M")
+    } else if value >= 1e3 {
+        (value / 1e3, "k")
+    } else {
+        (value, "")
+    };
+    let text = format!("{scaled:.1}");
+    format!("{}{suffix}", text.trim_end_matches(".0"))
+}
+
 /// The outcomes in the order the page shows them: approved, declined, expired, busy, then each
 /// reject reason (or `rejected` alone when the summary names no reason), with any rejects no
 /// reason accounts for as `rejected: other`.
@@ -912,7 +925,9 @@ pub fn outcomes(summary: &RunSummary) -> Result<Plot, String> {
                 .disable_y_mesh()
                 .y_labels(bars + 1)
                 .x_desc("payments")
-                .x_label_formatter(&|x| thousands(x.max(0.0).round() as u64))
+                // Few, short labels: a run of millions of payments must not run its ticks together.
+                .x_labels(6)
+                .x_label_formatter(&|x| compact(x.max(0.0)))
                 .y_label_formatter(&name_at)
                 .label_style((FONT, LABEL_SIZE))
                 .axis_desc_style((FONT, DESC_SIZE))
@@ -1027,6 +1042,16 @@ mod tests {
             assert!(pair[0].0 <= pair[1].0 && pair[0].1 <= pair[1].1, "{pair:?}");
         }
         assert!(spectrum_points(&histogram(std::iter::empty()), 100.0).is_empty());
+    }
+
+    #[test]
+    fn counts_on_an_axis_are_short() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(1_500.0), "1.5k");
+        assert_eq!(compact(500_000.0), "500k");
+        assert_eq!(compact(2_000_000.0), "2M");
+        assert_eq!(compact(4_250_000.0), "4.2M");
     }
 
     #[test]
