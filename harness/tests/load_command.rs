@@ -52,6 +52,28 @@ fn a_rate_of_zero_or_no_connections_is_a_usage_error() {
 }
 
 #[test]
+fn a_scenario_is_the_loads_too_but_incidents_and_caps_stay_the_nodes() {
+    // Refused before any connection: the target need not be there.
+    // (scenario, a fragment of the refusal)
+    let rows = [
+        ("bank-outage", "incidents"),
+        ("liquidity-squeeze", "network.caps"),
+        ("no-such-scenario", "no scenario file"),
+    ];
+    for (scenario, fragment) in rows {
+        let output = clearway(&["load", "--target", "127.0.0.1:1", "--scenario", scenario]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{scenario}: {stderr}");
+        assert!(stderr.contains(fragment), "{scenario}: {stderr}");
+    }
+    // A scenario it can play gets as far as the node, which is not there.
+    let output = clearway(&["load", "--target", "127.0.0.1:1", "--scenario", "double11"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(4), "{stdout}");
+    assert!(stdout.contains("scenario: double11"), "{stdout}");
+}
+
+#[test]
 fn a_config_that_cannot_be_read_exits_3() {
     let output = clearway(&["load", "--config", "/nonexistent/participants.toml"]);
     assert_eq!(output.status.code(), Some(3));
