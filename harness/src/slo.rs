@@ -141,6 +141,30 @@ pub struct Observed {
     pub throughput_per_s: Option<f64>,
 }
 
+impl Observed {
+    /// The figures of a run: each tag's measured latency, every payment by its answer, and the
+    /// throughput once the run is over.
+    pub fn of(
+        totals: &BTreeMap<crate::interval::Tag, crate::run::latency::Latencies>,
+        payments: &crate::run::summary::Payments,
+        throughput_per_s: Option<f64>,
+    ) -> Observed {
+        Observed {
+            latency_ns: totals
+                .iter()
+                .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
+                .collect(),
+            submitted: payments.submitted,
+            approved: payments.approved,
+            declined: payments.declined,
+            rejected: payments.rejected,
+            expired: payments.expired,
+            busy: payments.busy,
+            throughput_per_s,
+        }
+    }
+}
+
 /// What one gate said about a run.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Verdict {

@@ -21,6 +21,7 @@ use crate::constants::{
 use crate::hlog::IntervalRef;
 use crate::run::clock::RunClock;
 use crate::run::latency::Latencies;
+use crate::run::summary::Payments;
 use crate::run::timed::LiveLatencies;
 use crate::slo::{Gate, Observed};
 
@@ -386,12 +387,7 @@ impl Gatherer {
     /// The measured figures so far, as gates read them.
     fn observed(&self) -> Observed {
         let [approved, declined, rejected, expired, busy] = self.config.outcomes.read();
-        Observed {
-            latency_ns: self
-                .totals
-                .iter()
-                .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
-                .collect(),
+        let payments = Payments {
             submitted: self
                 .config
                 .timeline
@@ -402,8 +398,8 @@ impl Gatherer {
             rejected,
             expired,
             busy,
-            throughput_per_s: None,
-        }
+        };
+        Observed::of(&self.totals, &payments, None)
     }
 
     fn show_progress(&self, now_ns: u64) {

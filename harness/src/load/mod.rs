@@ -357,19 +357,7 @@ fn summarise(
             .answered_in_window
             .saturating_sub(driven.answered_at_warmup),
     );
-    let observed = Observed {
-        latency_ns: totals
-            .iter()
-            .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
-            .collect(),
-        submitted: payments.submitted,
-        approved: payments.approved,
-        declined: payments.declined,
-        rejected: payments.rejected,
-        expired: payments.expired,
-        busy: payments.busy,
-        throughput_per_s: Some(throughput_per_s),
-    };
+    let observed = Observed::of(totals, &payments, Some(throughput_per_s));
     let slo = crate::slo::check_all(&plan.gates, &observed);
     LoadSummary {
         command: "load".to_string(),

@@ -4,13 +4,14 @@
 
 use std::fmt::Write;
 
-use super::inputs::{step_rank, FileEntry, Inputs, LatencyNs, LogFound, RunSummary, SloGate};
+use super::inputs::{step_rank, FileEntry, Inputs, LogFound, RunSummary, SloGate};
 use super::plots::{
     outcomes_of, percent, Plot, LATENCY_OVER_TIME_FILE, OUTCOMES_FILE, SPECTRUM_FILE,
     THROUGHPUT_FILE,
 };
 use crate::hlog::E2E_TAG;
 use crate::run::latency::human_ns;
+use crate::run::latency::Percentiles;
 use crate::run::summary::thousands;
 
 /// The page's style: system fonts, a readable measure, plots as wide as the column.
@@ -427,7 +428,7 @@ fn latency_section(html: &mut String, parts: &Parts<'_>) {
         let _ = writeln!(html, "<p class=\"note\" id=\"no-log\">{}</p>", escape(note));
     }
     figure(html, parts.plots, SPECTRUM_FILE);
-    let mut rows: Vec<(String, LatencyNs, String)> = vec![(
+    let mut rows: Vec<(String, Percentiles, String)> = vec![(
         E2E_TAG.to_string(),
         summary.latency_ns,
         "institution's intended send time → its answer".to_string(),

@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use crate::exit::Failure;
 use crate::hlog::{read_log, Log, E2E_TAG};
-use crate::run::latency::Latencies;
+use crate::run::latency::{Latencies, Percentiles};
+use crate::run::summary::Payments;
 
 /// The summary's file name in a results folder.
 pub const SUMMARY_FILE: &str = "summary.json";
@@ -85,7 +86,7 @@ pub struct RunSummary {
     #[serde(default)]
     pub rejects_by_reason: BTreeMap<String, u64>,
     /// End-to-end latency.
-    pub latency_ns: LatencyNs,
+    pub latency_ns: Percentiles,
     /// Each step's latency (`clearway run` only).
     #[serde(default)]
     pub stages: BTreeMap<String, Stage>,
@@ -114,46 +115,11 @@ pub struct RunSummary {
     pub topology: Option<Topology>,
 }
 
-/// Submitted payments by answer.
-#[derive(Clone, Copy, Debug, Deserialize)]
-pub struct Payments {
-    /// Sent by the institutions.
-    pub submitted: u64,
-    /// Approved by their bank.
-    pub approved: u64,
-    /// Declined by their bank.
-    pub declined: u64,
-    /// Refused by the switch.
-    pub rejected: u64,
-    /// No answer from their bank in time.
-    pub expired: u64,
-    /// Refused at ingress for backpressure.
-    #[serde(default)]
-    pub busy: u64,
-}
-
-/// A latency block: percentiles in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-pub struct LatencyNs {
-    /// Median.
-    pub p50: u64,
-    /// 90th percentile.
-    pub p90: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// 99.9th percentile.
-    pub p999: u64,
-    /// 99.99th percentile.
-    pub p9999: u64,
-    /// The largest.
-    pub max: u64,
-}
-
 /// One step's figures.
 #[derive(Clone, Copy, Debug, Deserialize)]
 pub struct Stage {
     /// Event time → the end of the batch that handled it.
-    pub latency_ns: LatencyNs,
+    pub latency_ns: Percentiles,
     /// Events it handled.
     #[serde(default)]
     pub events: Option<u64>,

@@ -404,8 +404,9 @@ fn cutover(operator_key: &MacKey, now_ns: u64) -> Event {
     )
 }
 
-/// An operator event, signed.
-fn operator_event(
+/// An operator event, signed: the drivers' cutovers and incidents, the node's cutovers and link
+/// events.
+pub(crate) fn operator_event(
     operator_key: &MacKey,
     kind: Kind,
     counterparty: ParticipantId,

@@ -86,8 +86,8 @@ impl Latencies {
     }
 }
 
-/// Latency percentiles in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+/// Latency percentiles in nanoseconds (read back by `clearway report`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Percentiles {
     /// Median.
     pub p50: u64,

@@ -1100,19 +1100,7 @@ fn summarise(
         driven.caps_hit,
         args.measure.late_fraction_max,
     );
-    let observed = Observed {
-        latency_ns: totals
-            .iter()
-            .map(|(tag, latencies)| (tag.name().to_string(), latencies.percentiles()))
-            .collect(),
-        submitted: payments.submitted,
-        approved: payments.approved,
-        declined: payments.declined,
-        rejected: payments.rejected,
-        expired: payments.expired,
-        busy: payments.busy,
-        throughput_per_s: Some(throughput_per_s),
-    };
+    let observed = Observed::of(totals, &payments, Some(throughput_per_s));
     let slo = crate::slo::check_all(&args.measure.plan.gates, &observed);
     Ok(Summary {
         command: "run".to_string(),

@@ -110,8 +110,9 @@ pub struct DurabilitySummary {
     pub carried_over_expired: u64,
 }
 
-/// Submitted payments by answer; the five add up to `submitted`.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+/// Submitted payments by answer; the five add up to `submitted`. Read back by `clearway
+/// report`, where a summary written before BUSY answers existed has no `busy`.
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Payments {
     /// Sent by the institutions.
     pub submitted: u64,
@@ -125,6 +126,7 @@ pub struct Payments {
     pub expired: u64,
     /// Refused at ingress for backpressure. Always 0 embedded: the producer waits on a full ring
     /// instead, and the wait shows in latency.
+    #[serde(default)]
     pub busy: u64,
 }
 

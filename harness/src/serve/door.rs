@@ -918,9 +918,7 @@ impl<'p> Door<'p> {
         code: u8,
         now_ns: u64,
     ) -> Event {
-        let mut event = Event::operator(kind, counterparty, code, now_ns);
-        event.mac = self.operator_key.sign(&event);
-        event
+        crate::run::driver::operator_event(&self.operator_key, kind, counterparty, code, now_ns)
     }
 
     /// Adds `event` to the batch going into the ring, publishing the batch first if it is full.
