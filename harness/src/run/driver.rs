@@ -210,9 +210,9 @@ impl Driver<'_> {
                     let sent = institutions.institutions.sent();
                     debug_assert_eq!(sent, outcome.submitted);
                     if let Rate::PerSecond(_) = load.rate {
-                        // What the schedule meant to send by now and never did: the driver was
-                        // that far behind when the window closed.
-                        while next_arrival_ns < now_ns {
+                        // What the schedule meant to send before the window's end and never
+                        // did: the driver was that far behind when the window closed.
+                        while next_arrival_ns < now_ns.min(end_ns) {
                             if next_arrival_ns >= warmup_end_ns {
                                 outcome.unsent += 1;
                             }
