@@ -36,16 +36,16 @@ pub struct Fingerprint {
 
 /// Writes the folder `measure.out` names, if any: the summary, the interval log of `monitored`
 /// (load started at `window`'s start), the spectra, the scenario and the fingerprint; then the
-/// report when asked.
+/// report when asked. Returns the lines that say what was written, for after the summary.
 pub fn write<S: Serialize>(
     measure: &MeasureArgs,
     summary: &S,
     monitored: &Monitored,
     window: &Window,
     fingerprint: &Fingerprint,
-) -> Result<(), Failure> {
+) -> Result<String, Failure> {
     let Some(out) = &measure.out else {
-        return Ok(());
+        return Ok(String::new());
     };
     std::fs::create_dir_all(out).map_err(|error| {
         Failure::unreadable(format!("cannot create {}: {error}", out.display()))
@@ -82,12 +82,20 @@ pub fn write<S: Serialize>(
     let fingerprint =
         serde_json::to_string_pretty(fingerprint).expect("the fingerprint serialises");
     put(out, "environment.json", fingerprint + "\n")?;
+    let mut written = format!("results: {}\n", out.display());
     if measure.report {
-        let files = crate::report::write_report(out)?;
-        print!("{files}");
+        written.push_str(&crate::report::write_report(out)?.to_string());
     }
-    println!("results: {}", out.display());
-    Ok(())
+    Ok(written)
+}
+
+/// A command's summary, and apart from it the lines saying which files it wrote (none if it
+/// failed), to print after the summary.
+pub fn written<S>(result: Result<(S, String), Failure>) -> (Result<S, Failure>, String) {
+    match result {
+        Ok((summary, written)) => (Ok(summary), written),
+        Err(failure) => (Err(failure), String::new()),
+    }
 }
 
 /// The tags measured, in [`Tag::ALL`] order.

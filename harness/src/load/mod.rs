@@ -81,18 +81,21 @@ pub fn run(args: LoadArgs, given: &Given) -> ExitCode {
                     Failure::unreadable(format!("cannot write {}: {error}", path.display()))
                 })?;
             }
-            crate::results::write(
+            let written = crate::results::write(
                 &run_args.measure,
                 &summary,
                 &monitored,
                 &window,
                 &fingerprint,
             )?;
-            Ok(summary)
+            Ok((summary, written))
         });
-    exit::finish(result, args.json.as_deref(), |summary| {
+    let (result, written) = crate::results::written(result);
+    let code = exit::finish(result, args.json.as_deref(), |summary| {
         exit::verdict(summary.ok, summary.valid, summary.slo_passed)
-    })
+    });
+    print!("{written}");
+    code
 }
 
 /// The driver's view of the ingress, borrowed so that its figures stay readable after the run.

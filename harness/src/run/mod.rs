@@ -104,12 +104,16 @@ pub fn run(mut args: RunArgs, given: &Given) -> ExitCode {
                 )),
                 command: "run".to_string(),
             };
-            crate::results::write(&args.measure, &summary, &monitored, &window, &fingerprint)?;
-            Ok(summary)
+            let written =
+                crate::results::write(&args.measure, &summary, &monitored, &window, &fingerprint)?;
+            Ok((summary, written))
         });
-    exit::finish(result, args.json.as_deref(), |summary| {
+    let (result, written) = crate::results::written(result);
+    let code = exit::finish(result, args.json.as_deref(), |summary| {
         exit::verdict(summary.ok, summary.valid, summary.slo_passed)
-    })
+    });
+    print!("{written}");
+    code
 }
 
 /// Everything the stages' factories share.
@@ -257,7 +261,7 @@ fn execute(args: &RunArgs) -> Result<(Summary, Monitored, Arc<Window>), Failure>
         &layout,
         &mut start,
         None,
-        Some(&measuring),
+        &measuring,
     )?;
     let mut producers = Producers::new(
         args,
@@ -508,9 +512,8 @@ pub(crate) fn assemble(
     layout: &Layout,
     start: &mut Continuation,
     door: Option<Door>,
-    measuring: Option<&Measuring>,
+    measuring: &Measuring,
 ) -> Result<Assembled, Failure> {
-    let measuring = measuring.expect("every switch is measured");
     let config = layout.topology.config();
     let batch_size_max = config.batch_size_max;
     let clock = RunClock::start_at(start.clock_ns);

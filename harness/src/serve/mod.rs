@@ -173,7 +173,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         &layout,
         &mut start,
         Some(EgressDoor::new(answers_in, Arc::clone(&bell))),
-        Some(&measuring),
+        &measuring,
     )?;
     // The node measures from its start: no warm-up, every second its steps' latency.
     measuring.measures.window.start(clock.now_ns());
