@@ -89,13 +89,20 @@ pub fn write<S: Serialize>(
     Ok(written)
 }
 
-/// A command's summary, and apart from it the lines saying which files it wrote (none if it
-/// failed), to print after the summary.
-pub fn written<S>(result: Result<(S, String), Failure>) -> (Result<S, Failure>, String) {
-    match result {
+/// What a measured command ends with: its summary and exit code as [`crate::exit::finish`]
+/// gives them, then the lines saying which files it wrote.
+pub fn finish<S: std::fmt::Display + Serialize>(
+    result: Result<(S, String), Failure>,
+    json: Option<&Path>,
+    code: impl Fn(&S) -> u8,
+) -> std::process::ExitCode {
+    let (result, written) = match result {
         Ok((summary, written)) => (Ok(summary), written),
         Err(failure) => (Err(failure), String::new()),
-    }
+    };
+    let exit_code = crate::exit::finish(result, json, code);
+    print!("{written}");
+    exit_code
 }
 
 /// The tags measured, in [`Tag::ALL`] order.

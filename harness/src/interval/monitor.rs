@@ -409,13 +409,11 @@ impl Gatherer {
         };
         let window = &self.config.window;
         let current = window.index(now_ns);
-        let offered = self.config.timeline.as_ref().map_or(0, |timeline| {
-            timeline
-                .read()
-                .iter()
-                .find(|counted| counted.index == current - 1)
-                .map_or(0, |counted| counted.offered)
-        });
+        let offered = self
+            .config
+            .timeline
+            .as_ref()
+            .map_or(0, |timeline| timeline.offered_in(current - 1));
         let (answered, p99_ns) = match self.last_e2e {
             Some((index, count, p99_ns)) if index == current - 1 => (count, Some(p99_ns)),
             _ => (0, None),

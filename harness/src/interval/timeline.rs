@@ -58,6 +58,14 @@ impl Timeline {
         }
     }
 
+    /// Payments offered in interval `index` so far (0 outside the load).
+    pub fn offered_in(&self, index: i64) -> u64 {
+        usize::try_from(index.saturating_sub(self.first))
+            .ok()
+            .and_then(|slot| self.offered.get(slot))
+            .map_or(0, |count| count.load(Ordering::Relaxed))
+    }
+
     /// Every interval's counts so far.
     pub fn read(&self) -> Vec<Counted> {
         self.offered
@@ -130,6 +138,8 @@ mod tests {
             ]
         );
         assert_eq!(timeline.offered_total(), 15);
+        assert_eq!(timeline.offered_in(0), 7);
+        assert_eq!(timeline.offered_in(-5), 0);
         assert_eq!(timeline.offered_measured(), 10);
     }
 }

@@ -90,12 +90,9 @@ pub fn run(args: LoadArgs, given: &Given) -> ExitCode {
             )?;
             Ok((summary, written))
         });
-    let (result, written) = crate::results::written(result);
-    let code = exit::finish(result, args.json.as_deref(), |summary| {
+    crate::results::finish(result, args.json.as_deref(), |summary| {
         exit::verdict(summary.ok, summary.valid, summary.slo_passed)
-    });
-    print!("{written}");
-    code
+    })
 }
 
 /// The driver's view of the ingress, borrowed so that its figures stay readable after the run.
@@ -333,12 +330,11 @@ fn summarise(
         sent.over_limit + figures.busy,
         run_args.measure.late_fraction_max,
     );
-    let written = sent.lateness.summary(driven.submitted_measured);
     let generator = LoadGenerator {
         figures: figures_generator,
-        late_payments: written.late_payments,
-        latest_ns: written.latest_ns,
-        blocked_writing_s: written.blocked_writing_s,
+        late_payments: sent.lateness.late,
+        latest_ns: sent.lateness.latest_ns,
+        blocked_writing_s: sent.lateness.blocked_writing_s(),
     };
     let mut checks = BTreeMap::new();
     checks.insert(

@@ -108,12 +108,9 @@ pub fn run(mut args: RunArgs, given: &Given) -> ExitCode {
                 crate::results::write(&args.measure, &summary, &monitored, &window, &fingerprint)?;
             Ok((summary, written))
         });
-    let (result, written) = crate::results::written(result);
-    let code = exit::finish(result, args.json.as_deref(), |summary| {
+    crate::results::finish(result, args.json.as_deref(), |summary| {
         exit::verdict(summary.ok, summary.valid, summary.slo_passed)
-    });
-    print!("{written}");
-    code
+    })
 }
 
 /// Everything the stages' factories share.
