@@ -37,12 +37,14 @@ mod interval;
 mod ledger;
 mod load;
 mod merge;
+mod probe;
 mod report;
 mod results;
 mod run;
 mod scenario;
 mod serve;
 mod slo;
+mod summary_file;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,25 +1,18 @@
 //! [`Inputs`]: what the report reads from a results folder: its `summary.json` as a
 //! [`RunSummary`], its `latency.hlog` as a [`Log`] when there is one, and the names of the other
 //! files to link to.
-//!
-//! Only the fields every summary has since `clearway run` and `clearway load` first wrote one
-//! are required (`seed`, `duration_s`, `offered_per_s`, `throughput_per_s`, `payments`,
-//! `latency_ns`, `ok`); the rest are read when present, so a report can be made of an older
-//! folder.
+//! The summary is read as `summary_file` reads it for every command, so a report can be made of
+//! an older folder.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
-use serde::Deserialize;
 
 use crate::exit::Failure;
 use crate::hlog::{read_log, Log, E2E_TAG};
-use crate::run::latency::{Latencies, Percentiles};
-use crate::run::summary::Payments;
+use crate::run::latency::Latencies;
+pub use crate::summary_file::{RunSummary, Second, SloGate, Stage, SUMMARY_FILE};
 
-/// The summary's file name in a results folder.
-pub const SUMMARY_FILE: &str = "summary.json";
 /// The interval log's file name in a results folder.
 pub const LOG_FILE: &str = "latency.hlog";
 
@@ -60,192 +53,7 @@ pub struct FileEntry {
     pub size_bytes: Option<u64>,
 }
 
-/// The parts of `summary.json` the report shows (docs/OUTPUT.md). Unknown fields are ignored.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RunSummary {
-    /// `run` or `load`.
-    #[serde(default)]
-    pub command: Option<String>,
-    /// The scenario's name, when the run played one.
-    #[serde(default)]
-    pub scenario: Option<String>,
-    /// The seed.
-    pub seed: u64,
-    /// Seconds of the measured window.
-    pub duration_s: f64,
-    /// Seconds of warm-up before the window, excluded from every figure.
-    #[serde(default)]
-    pub warmup_s: f64,
-    /// Payments offered per second of the window.
-    pub offered_per_s: f64,
-    /// Payments answered per second of the window.
-    pub throughput_per_s: f64,
-    /// Submitted payments, by answer.
-    pub payments: Payments,
-    /// Refused payments, by reason.
-    #[serde(default)]
-    pub rejects_by_reason: BTreeMap<String, u64>,
-    /// End-to-end latency.
-    pub latency_ns: Percentiles,
-    /// Each step's latency (`clearway run` only).
-    #[serde(default)]
-    pub stages: BTreeMap<String, Stage>,
-    /// The service-level gates the run was held to.
-    #[serde(default)]
-    pub slo: Vec<SloGate>,
-    /// How well the load generator kept to its schedule.
-    #[serde(default)]
-    pub generator: Option<Generator>,
-    /// Whether the generator kept up, so that the figures describe the switch.
-    #[serde(default)]
-    pub valid: Option<bool>,
-    /// Whether every check passed.
-    pub ok: bool,
-    /// Each check, by name.
-    #[serde(default)]
-    pub checks: BTreeMap<String, bool>,
-    /// One entry a second from the load's start.
-    #[serde(default)]
-    pub timeline: Vec<Second>,
-    /// The machine and build.
-    #[serde(default)]
-    pub environment: Option<Environment>,
-    /// How the threads were laid out.
-    #[serde(default)]
-    pub topology: Option<Topology>,
-}
-
-/// One step's figures.
-#[derive(Clone, Copy, Debug, Deserialize)]
-pub struct Stage {
-    /// Event time → the end of the batch that handled it.
-    pub latency_ns: Percentiles,
-    /// Events it handled.
-    #[serde(default)]
-    pub events: Option<u64>,
-    /// Its workers.
-    #[serde(default)]
-    pub workers: Option<u64>,
-}
-
-/// One service-level gate and how the run did against it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct SloGate {
-    /// As written: `p99<2ms`.
-    pub gate: String,
-    /// What it measures: `e2e.p99`.
-    #[serde(default)]
-    pub metric: Option<String>,
-    /// The bound, in `unit`.
-    pub threshold: f64,
-    /// What the run measured, in `unit`; `None` when it could not be measured.
-    #[serde(default)]
-    pub measured: Option<f64>,
-    /// `ns`, `fraction` or `payments/s`.
-    #[serde(default)]
-    pub unit: Option<String>,
-    /// Whether the run met it.
-    pub passed: bool,
-    /// The measurement in human units: `1.84 ms`.
-    #[serde(default)]
-    pub measured_text: Option<String>,
-}
-
-/// How well the generator kept to its schedule. Every field is optional: `clearway load` and
-/// `clearway run` report different ones.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
-pub struct Generator {
-    /// Payments the schedule planned.
-    #[serde(default)]
-    pub planned: Option<u64>,
-    /// Payments offered.
-    #[serde(default)]
-    pub offered: Option<u64>,
-    /// Payments sent late.
-    #[serde(default, alias = "late_payments")]
-    pub late: Option<u64>,
-    /// Late payments ÷ payments offered.
-    #[serde(default)]
-    pub late_fraction: Option<f64>,
-    /// The latest any payment was sent after its intended time.
-    #[serde(default, alias = "latest_ns")]
-    pub late_max_ns: Option<u64>,
-    /// Times the generator hit a cap (payments in flight, a full socket).
-    #[serde(default)]
-    pub caps_hit: Option<u64>,
-    /// Whether it kept up.
-    #[serde(default)]
-    pub kept_up: Option<bool>,
-}
-
-/// One second of the load.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
-pub struct Second {
-    /// Seconds from the load's start.
-    pub start_s: f64,
-    /// Seconds it lasted.
-    pub length_s: f64,
-    /// Payments offered in it.
-    pub offered: u64,
-    /// Payments answered in it.
-    pub answered: u64,
-    /// Whether it was before the measured window.
-    #[serde(default)]
-    pub warmup: bool,
-}
-
-/// The machine and build the figures came from.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Environment {
-    /// The CPU's model name.
-    #[serde(default)]
-    pub cpu_model: Option<String>,
-    /// Cores the process could use.
-    #[serde(default)]
-    pub cores: Option<u64>,
-    /// The operating system.
-    #[serde(default)]
-    pub os: Option<String>,
-    /// The compiler.
-    #[serde(default)]
-    pub rustc: Option<String>,
-    /// The commit.
-    #[serde(default)]
-    pub git_commit: Option<String>,
-}
-
-/// How the threads were laid out.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Topology {
-    /// How the layout was chosen.
-    #[serde(default)]
-    pub source: Option<String>,
-    /// `pipelined` or `fused`.
-    #[serde(default)]
-    pub mode: Option<String>,
-    /// Threads used.
-    #[serde(default)]
-    pub threads: Option<u64>,
-    /// The stage → core map.
-    #[serde(default)]
-    pub map: Option<String>,
-}
-
 impl RunSummary {
-    /// Reads a summary from JSON text; the error is serde's sentence (`missing field `ok` at
-    /// line 3 column 1`).
-    pub fn from_json(text: &str) -> Result<RunSummary, String> {
-        serde_json::from_str(text).map_err(|error| error.to_string())
-    }
-
-    /// Whether the generator kept up: `valid` when the summary says, else the generator's
-    /// `kept_up`, else true (an embedded run has no schedule to fall behind).
-    pub fn is_valid(&self) -> bool {
-        self.valid
-            .or_else(|| self.generator.and_then(|generator| generator.kept_up))
-            .unwrap_or(true)
-    }
-
     /// The steps, in the order a payment meets them.
     pub fn ordered_stages(&self) -> Vec<(&str, &Stage)> {
         let mut stages: Vec<(&str, &Stage)> = self

@@ -1,9 +1,9 @@
 //! [`Environment`]: the machine and build a run's figures came from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a run ran: figures mean nothing without it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Environment {
     /// The CPU's model name, from `/proc/cpuinfo`.
     pub cpu_model: String,
