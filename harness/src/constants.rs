@@ -209,3 +209,43 @@ pub const INTERVAL_SPARES: usize = INTERVAL_FILLED_QUEUE_CAPACITY;
 /// How often the monitor gathers filled histograms and redraws the progress line: ten times a
 /// second costs nothing measurable and shows a second's figures within 0.1 s of its end.
 pub const MONITOR_TICK_MS: u64 = 100;
+
+/// Seconds each trial of `clearway search` measures: five seconds at 100,000/s is half a million
+/// payments, enough for a p99 of 5,000 values above it and a p99.9 of 500, while a search of a
+/// dozen rates, three trials each, stays within a few minutes.
+pub const SEARCH_DURATION_S_DEFAULT: f64 = 5.0;
+
+/// Seconds of warm-up before each trial's measured window: the first second of a run carries
+/// first touches of its tables and queues (see docs/SCENARIOS.md, "Warm-up").
+pub const SEARCH_WARMUP_S_DEFAULT: f64 = 1.0;
+
+/// Trials at each rate, all of which must pass for the rate to hold: a shared machine moves a
+/// run's figures by ±15%, and three passes in a row make a lucky one unlikely to be mistaken
+/// for capacity (failing rates stop at their first failure, so repeats cost only where they
+/// hold).
+pub const SEARCH_REPEATS_DEFAULT: usize = 3;
+
+/// The first rate a search tries, payments/s: a tenth of the sustained design figure, held by
+/// any build on any machine, so the bracket usually climbs (a doubling a probe) rather than
+/// descends.
+pub const SEARCH_START_PER_S_DEFAULT: f64 = 10_000.0;
+
+/// The rate below which a search stops looking for one that holds: under 1,000/s a trial of a
+/// few seconds measures too few payments for a p99.9.
+pub const SEARCH_MIN_PER_S_DEFAULT: f64 = 1_000.0;
+
+/// The rate above which a search stops doubling: ten million payments/s is far beyond one
+/// node, so reaching it means the gates are too loose, not that capacity was found.
+pub const SEARCH_MAX_PER_S_DEFAULT: f64 = 10_000_000.0;
+
+/// A search ends when the lowest failing rate is within this fraction of the highest holding
+/// one: 5% is finer than a shared machine's run-to-run drift (±15%), so a finer answer would
+/// only measure noise.
+pub const SEARCH_PRECISION_DEFAULT: f64 = 0.05;
+
+/// The gates a search holds each trial to when neither `--slo` nor the scenario names any: the
+/// design target's "average response under 1 s including the bank" leaves the switch a small
+/// share, so p99 under 100 ms through the switch; and fewer than 0.1% of payments undecided
+/// (expired or refused as busy). Above capacity queues grow without bound, so either gate
+/// fails soon after the rate passes what the switch sustains.
+pub const SEARCH_GATES_DEFAULT: [&str; 2] = ["p99<100ms", "error_rate<0.1%"];

@@ -42,6 +42,7 @@ mod report;
 mod results;
 mod run;
 mod scenario;
+mod search;
 mod serve;
 mod slo;
 mod summary_file;
@@ -83,6 +84,9 @@ enum Command {
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Find the sustainable throughput: the highest offered rate at which every SLO gate holds,
+    /// by bracketing then bisecting with repeated short runs.
+    Search(Box<search::SearchArgs>),
     /// Validate a topology file and print the stage → core map it would run.
     Topology {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
@@ -207,6 +211,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
         Command::Ledger(command) => ledger::run(command),
+        Command::Search(args) => search::run(*args),
         Command::Topology { file } => topology(&file),
     }
 }

@@ -124,13 +124,13 @@ pub struct Generator {
     #[serde(default)]
     pub offered: Option<u64>,
     /// Payments sent late.
-    #[serde(default, alias = "late_payments")]
+    #[serde(default)]
     pub late: Option<u64>,
     /// Late payments ÷ payments offered.
     #[serde(default)]
     pub late_fraction: Option<f64>,
     /// The latest any payment was sent after its intended time.
-    #[serde(default, alias = "latest_ns")]
+    #[serde(default)]
     pub late_max_ns: Option<u64>,
     /// Times the generator hit a cap (payments in flight, a full socket).
     #[serde(default)]
@@ -361,5 +361,98 @@ impl RunSummary {
                 gate.measured_text.as_deref().unwrap_or("nothing")
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A summary with the required fields, and `extra` fields spliced in.
+    fn summary(extra: &str) -> RunSummary {
+        let text = format!(
+            r#"{{"seed": 1, "duration_s": 5.0, "offered_per_s": 1000.0, "throughput_per_s": 998.0,
+                "payments": {{"submitted": 5000, "approved": 4900, "declined": 50, "rejected": 40,
+                              "expired": 10, "busy": 0}},
+                "latency_ns": {{"p50": 7000, "p90": 20000, "p99": 3000000, "p999": 7000000,
+                                "p9999": 8000000, "max": 9000000}},
+                "ok": true{extra}}}"#
+        );
+        RunSummary::from_json(&text).unwrap()
+    }
+
+    #[test]
+    fn a_load_summary_reads_with_its_generator_figures_and_socket_lateness() {
+        // `clearway load` flattens the run's generator figures beside its own socket figures.
+        let load = summary(
+            r#", "command": "load", "valid": false,
+               "generator": {"planned": 5000, "offered": 5000, "late": 120, "unsent": 0,
+                             "late_fraction": 0.024, "late_max_ns": 31000000, "caps_hit": 0,
+                             "late_fraction_max": 0.01, "kept_up": false, "late_payments": 120,
+                             "latest_ns": 31000000, "blocked_writing_s": 0.0}"#,
+        );
+        assert_eq!(load.generator.unwrap().late, Some(120));
+        assert!(!load.is_valid());
+        assert_eq!(
+            load.failure().unwrap(),
+            "invalid, the generator fell behind: 2.40% late or unsent"
+        );
+    }
+
+    #[test]
+    fn a_run_fails_for_its_first_reason_checks_then_validity_then_gates() {
+        assert_eq!(summary("").failure(), None);
+        let gate = r#", "slo": [{"gate": "p99<2ms", "threshold": 2000000.0, "passed": false,
+                                 "measured_text": "3.00 ms"}]"#;
+        assert_eq!(summary(gate).failure().unwrap(), "p99<2ms measured 3.00 ms");
+        let invalid = format!(r#"{gate}, "valid": false"#);
+        assert!(summary(&invalid).failure().unwrap().starts_with("invalid"));
+        let text = r#"{"seed": 1, "duration_s": 5.0, "offered_per_s": 1.0, "throughput_per_s": 1.0,
+            "payments": {"submitted": 1, "approved": 1, "declined": 0, "rejected": 0,
+                         "expired": 0, "busy": 0},
+            "latency_ns": {"p50": 1, "p90": 1, "p99": 1, "p999": 1, "p9999": 1, "max": 1},
+            "ok": false, "checks": {"outcomes_add_up": false, "replay": true}}"#;
+        let failed = RunSummary::from_json(text).unwrap().failure().unwrap();
+        assert_eq!(failed, "check failed: outcomes_add_up");
+    }
+
+    #[test]
+    fn conditions_differ_by_machine_layout_and_traffic_but_not_by_commit() {
+        let here = summary(
+            r#", "command": "run", "scenario": "steady", "shape": "max",
+               "environment": {"cpu_model": "AMD EPYC", "cores": 2, "git_commit": "a"},
+               "topology": {"map": "producer any"}"#,
+        );
+        let later = summary(
+            r#", "command": "run", "scenario": "steady", "shape": "max",
+               "environment": {"cpu_model": "AMD EPYC", "cores": 2, "git_commit": "b"},
+               "topology": {"map": "producer any"}"#,
+        );
+        assert!(here
+            .conditions()
+            .differences(&later.conditions())
+            .is_empty());
+        let elsewhere = summary(
+            r#", "command": "run", "scenario": "steady", "shape": "max",
+               "environment": {"cpu_model": "Intel Xeon", "cores": 16},
+               "topology": {"map": "producer 1"}"#,
+        );
+        let differences = here.conditions().differences(&elsewhere.conditions());
+        assert_eq!(differences.len(), 3, "{differences:?}");
+        assert_eq!(
+            differences[0],
+            r#"cpu_model: "AMD EPYC" against "Intel Xeon""#
+        );
+        assert!(differences[1].starts_with("cores: 2 against 16"));
+        assert!(differences[2].starts_with("topology:"));
+    }
+
+    #[test]
+    fn a_folder_or_its_summary_file_reads_the_same_and_a_missing_one_is_named() {
+        let dir = std::env::temp_dir().join(format!("clearway-summary-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(read(&dir).unwrap_err().message.contains("summary.json"));
+        assert_eq!(summary_path(&dir), dir.join(SUMMARY_FILE));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -15,5 +15,6 @@ mod file;
 mod incident;
 mod resolve;
 
+pub use file::Scenario;
 pub use incident::LinkState;
 pub use resolve::{resolve, Given, Plan};
