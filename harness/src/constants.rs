@@ -249,3 +249,20 @@ pub const SEARCH_PRECISION_DEFAULT: f64 = 0.05;
 /// (expired or refused as busy). Above capacity queues grow without bound, so either gate
 /// fails soon after the rate passes what the switch sustains.
 pub const SEARCH_GATES_DEFAULT: [&str; 2] = ["p99<100ms", "error_rate<0.1%"];
+
+/// The share of its sustainable throughput `clearway plan` lets a node carry at peak unless told
+/// (`--ceiling`). Queueing delay grows as 1/(1 − ρ) with the utilization ρ: in an M/M/1 queue
+/// the mean time in the system is the service time ÷ (1 − ρ), so at ρ = 0.7 a payment spends
+/// 3.3 times its service time in the node, at 0.9 ten times, and near 1 the wait (and far more
+/// its tail) explodes. 0.7 keeps headroom for bursts above the planned peak (Double-11's arrives
+/// within seconds) and for hosts that are free of garbage collection but not of noisy
+/// neighbours, at a cost of 30% idle capacity at peak.
+pub const UTILIZATION_CEILING_DEFAULT: f64 = 0.7;
+
+/// The most nodes `clearway plan` will plan, all sites together: the largest payment networks
+/// run tens to hundreds of switching nodes, so a plan of a million means a slip of units (a
+/// per-node figure per minute, a peak per day), and is refused rather than printed. It also
+/// keeps every count well inside the integers a float holds exactly (2^53).
+pub const PLAN_NODES_TOTAL_MAX: u64 = 1_000_000;
+
+const _: () = assert!(UTILIZATION_CEILING_DEFAULT > 0.0 && UTILIZATION_CEILING_DEFAULT <= 1.0);

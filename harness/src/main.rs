@@ -7,7 +7,8 @@
 //! `clearway merge` adds the latency histograms of several loads exactly; `clearway report`
 //! turns a results folder into a page with plots; `clearway ledger …`
 //! reads a data directory without the node; `clearway topology FILE` validates a topology file
-//! and prints the stage → core map it would run.
+//! and prints the stage → core map it would run; `clearway plan` sizes the nodes, sites and
+//! cities that carry a peak through a failure.
 //!
 //! # Layout
 //!
@@ -25,6 +26,7 @@
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
+//! | `plan/` | `clearway plan`: the capacity planner: per-node figures, the sizing arithmetic, the plan |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
 //! | `constants.rs` | the harness's limits and defaults |
@@ -37,6 +39,7 @@ mod interval;
 mod ledger;
 mod load;
 mod merge;
+mod plan;
 mod probe;
 mod report;
 mod results;
@@ -87,6 +90,10 @@ enum Command {
     /// Find the sustainable throughput: the highest offered rate at which every SLO gate holds,
     /// by bracketing then bisecting with repeated short runs.
     Search(Box<search::SearchArgs>),
+    /// Plan capacity: the nodes per site, in how many sites and cities, that carry a peak
+    /// (× growth) after losing a node, a site or a city with every node at or below a
+    /// utilization ceiling (docs/CAPACITY.md).
+    Plan(plan::PlanArgs),
     /// Validate a topology file and print the stage → core map it would run.
     Topology {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
@@ -212,6 +219,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Search(args) => search::run(*args),
+        Command::Plan(args) => plan::run(args),
         Command::Topology { file } => topology(&file),
     }
 }
