@@ -7,7 +7,8 @@
 //! `clearway merge` adds the latency histograms of several loads exactly; `clearway report`
 //! turns a results folder into a page with plots; `clearway ledger …`
 //! reads a data directory without the node; `clearway topology FILE` validates a topology file
-//! and prints the stage → core map it would run.
+//! and prints the stage → core map it would run; `clearway usl POINTS.csv` fits the Universal
+//! Scalability Law to a sweep's throughput and says where it peaks.
 //!
 //! # Layout
 //!
@@ -25,6 +26,7 @@
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
+//! | `usl/` | `clearway usl`: the Universal Scalability Law, fitted to measured points and drawn |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
 //! | `constants.rs` | the harness's limits and defaults |
@@ -43,6 +45,7 @@ mod run;
 mod scenario;
 mod serve;
 mod slo;
+mod usl;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,6 +89,9 @@ enum Command {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
         file: PathBuf,
     },
+    /// Fit the Universal Scalability Law (λ, σ contention, κ coherency) to a CSV of throughput
+    /// against concurrency, and print it with N*, where throughput peaks.
+    Usl(usl::UslArgs),
 }
 
 /// Exit codes. Every command uses the same meanings.
@@ -206,6 +212,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Topology { file } => topology(&file),
+        Command::Usl(args) => usl::run(args),
     }
 }
 
