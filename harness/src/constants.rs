@@ -266,3 +266,17 @@ pub const UTILIZATION_CEILING_DEFAULT: f64 = 0.7;
 pub const PLAN_NODES_TOTAL_MAX: u64 = 1_000_000;
 
 const _: () = assert!(UTILIZATION_CEILING_DEFAULT > 0.0 && UTILIZATION_CEILING_DEFAULT <= 1.0);
+
+/// Measured points `clearway usl` needs before it fits the Universal Scalability Law: its three
+/// parameters (λ, σ, κ) are pinned down by any three points, which it then passes through
+/// exactly, so R² = 1 says nothing. With six, three points are left over beyond the parameters
+/// (three degrees of freedom), and the residuals are evidence that the curve fits, not an echo
+/// of the points.
+pub const USL_POINTS_MIN: usize = 6;
+
+/// Distinct concurrencies (N) the fit needs: its three parameters set a quadratic in N (the
+/// law's denominator, 1 + σ(N − 1) + κN(N − 1)), which fewer than three distinct N cannot
+/// determine.
+pub const USL_CONCURRENCY_LEVELS_MIN: usize = 3;
+// As many points again as there are parameters (one per distinct N at the least).
+const _: () = assert!(USL_POINTS_MIN >= 2 * USL_CONCURRENCY_LEVELS_MIN);

@@ -7,8 +7,11 @@
 //! `clearway merge` adds the latency histograms of several loads exactly; `clearway report`
 //! turns a results folder into a page with plots; `clearway ledger …`
 //! reads a data directory without the node; `clearway topology FILE` validates a topology file
-//! and prints the stage → core map it would run; `clearway plan` sizes the nodes, sites and
-//! cities that carry a peak through a failure.
+//! and prints the stage → core map it would run. Four commands turn runs into answers:
+//! `clearway search` finds the sustainable throughput, the highest rate at which every SLO gate
+//! holds; `clearway sweep` varies one setting and fits the Universal Scalability Law to the
+//! throughput (`clearway usl POINTS.csv` fits a file of points on its own); `clearway plan`
+//! sizes the nodes, sites and cities that carry a peak through a failure.
 //!
 //! # Layout
 //!
@@ -27,6 +30,11 @@
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
 //! | `plan/` | `clearway plan`: the capacity planner: per-node figures, the sizing arithmetic, the plan |
+//! | `usl/` | `clearway usl`: the Universal Scalability Law, fitted to measured points and drawn |
+//! | `search/` | `clearway search`: bracket and bisect on the rate, trials as processes |
+//! | `sweep/` | `clearway sweep`: one setting varied, each value measured, the USL fitted |
+//! | `probe.rs` | one measured run in a process of its own, read back from its results folder |
+//! | `summary_file.rs` | a run's `summary.json` read back, and the conditions two runs compare under |
 //! | `data_dir.rs` | a data directory's manifest: what its journal was written with |
 //! | [`exit`] | the exit codes, one meaning each |
 //! | `constants.rs` | the harness's limits and defaults |
@@ -49,6 +57,7 @@ mod search;
 mod serve;
 mod slo;
 mod summary_file;
+mod usl;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,6 +108,9 @@ enum Command {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
         file: PathBuf,
     },
+    /// Fit the Universal Scalability Law (λ, σ contention, κ coherency) to a CSV of throughput
+    /// against concurrency, and print it with N*, where throughput peaks.
+    Usl(usl::UslArgs),
 }
 
 /// Exit codes. Every command uses the same meanings.
@@ -221,6 +233,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(*args),
         Command::Plan(args) => plan::run(args),
         Command::Topology { file } => topology(&file),
+        Command::Usl(args) => usl::run(args),
     }
 }
 

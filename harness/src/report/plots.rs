@@ -40,7 +40,7 @@ const SPECTRUM_DECADES: Range<i32> = 2..7;
 const MARKED_INTERVALS: usize = 120;
 
 /// Every plot's width.
-const WIDTH_PX: u32 = 960;
+pub(crate) const WIDTH_PX: u32 = 960;
 /// The spectrum's height.
 const SPECTRUM_HEIGHT_PX: u32 = 520;
 /// The plots over time's height.
@@ -51,13 +51,13 @@ const OUTCOME_BAR_PX: u32 = 34;
 const OUTCOME_FRAME_PX: u32 = 110;
 
 /// Plotters' font sizes: the SVG's `font-size` is these ÷ 1.24.
-const TITLE_SIZE: f64 = 26.0;
+pub(crate) const TITLE_SIZE: f64 = 26.0;
 /// Tick labels and the legend.
-const LABEL_SIZE: f64 = 17.0;
+pub(crate) const LABEL_SIZE: f64 = 17.0;
 /// Axis descriptions.
-const DESC_SIZE: f64 = 18.0;
+pub(crate) const DESC_SIZE: f64 = 18.0;
 /// The font family: the browser's sans-serif.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// The end-to-end line's colour, then each step's, then others'.
 const TAG_COLOURS: [RGBColor; 6] = [
@@ -81,9 +81,9 @@ const GATE_COLOUR: RGBColor = RGBColor(211, 84, 0);
 /// Warm-up shading.
 const WARMUP_COLOUR: RGBColor = RGBColor(225, 225, 225);
 /// Light grid lines.
-const GRID_COLOUR: RGBColor = RGBColor(235, 235, 235);
+pub(crate) const GRID_COLOUR: RGBColor = RGBColor(235, 235, 235);
 /// Bold grid lines.
-const BOLD_GRID_COLOUR: RGBColor = RGBColor(200, 200, 200);
+pub(crate) const BOLD_GRID_COLOUR: RGBColor = RGBColor(200, 200, 200);
 
 /// One image, drawn, with what the page says of it.
 #[derive(Clone, Debug)]
@@ -144,7 +144,7 @@ fn percentile_label(x: f64) -> String {
 }
 
 /// A value with at most three decimals and no trailing zeros: `2`, `0.5`, `12.25`.
-fn trimmed(value: f64) -> String {
+pub(crate) fn trimmed(value: f64) -> String {
     let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "-0" {
@@ -223,12 +223,16 @@ impl LogAxis {
 }
 
 /// Plotters' result, as a sentence.
-fn drawn<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, String> {
+pub(crate) fn drawn<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, String> {
     result.map_err(|error| format!("plotting failed: {error}"))
 }
 
 /// A fresh white drawing area on `svg`.
-fn canvas(svg: &mut String, width_px: u32, height_px: u32) -> DrawingArea<SVGBackend<'_>, Shift> {
+pub(crate) fn canvas(
+    svg: &mut String,
+    width_px: u32,
+    height_px: u32,
+) -> DrawingArea<SVGBackend<'_>, Shift> {
     SVGBackend::with_string(svg, (width_px, height_px)).into_drawing_area()
 }
 
