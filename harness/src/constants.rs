@@ -280,3 +280,7 @@ pub const USL_POINTS_MIN: usize = 6;
 pub const USL_CONCURRENCY_LEVELS_MIN: usize = 3;
 // As many points again as there are parameters (one per distinct N at the least).
 const _: () = assert!(USL_POINTS_MIN >= 2 * USL_CONCURRENCY_LEVELS_MIN);
+
+/// The most values one `clearway sweep` takes: 64 covers every core count of a large node one
+/// by one, while a typo such as `1..1000` is refused before it starts hours of runs.
+pub const SWEEP_VALUES_MAX: usize = 64;

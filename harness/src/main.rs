@@ -57,6 +57,7 @@ mod search;
 mod serve;
 mod slo;
 mod summary_file;
+mod sweep;
 mod usl;
 
 use std::path::PathBuf;
@@ -103,6 +104,9 @@ enum Command {
     /// (× growth) after losing a node, a site or a city with every node at or below a
     /// utilization ceiling (docs/CAPACITY.md).
     Plan(plan::PlanArgs),
+    /// Vary one setting (workers, cores, producers, ring, batch, topology, rate), measure the
+    /// throughput at each value, and fit the Universal Scalability Law to it.
+    Sweep(Box<sweep::SweepArgs>),
     /// Validate a topology file and print the stage → core map it would run.
     Topology {
         /// A TOML topology (see docs/ARCHITECTURE.md, "Topology files").
@@ -232,6 +236,7 @@ fn main() -> ExitCode {
         Command::Ledger(command) => ledger::run(command),
         Command::Search(args) => search::run(*args),
         Command::Plan(args) => plan::run(args),
+        Command::Sweep(args) => sweep::run(*args),
         Command::Topology { file } => topology(&file),
         Command::Usl(args) => usl::run(args),
     }

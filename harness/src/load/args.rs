@@ -76,6 +76,8 @@ impl LoadArgs {
             topology: "fused".to_string(),
             workers: None,
             producers: Some(1),
+            ring_capacity: None,
+            batch_size_max: None,
             transport: crate::run::args::Transport::Ring,
             mac: clearway_core::event::MacMode::Hmac,
             arrival: self.arrival,

@@ -33,6 +33,13 @@ pub struct RunArgs {
     /// cores or more.
     #[arg(long)]
     pub producers: Option<usize>,
+    /// Slots in the ring, a power of two, in place of the topology's (16,384 for `auto`).
+    #[arg(long)]
+    pub ring_capacity: Option<usize>,
+    /// The most events a stage takes from the ring at once, and the producer publishes at once,
+    /// in place of the topology's (512 for `auto`).
+    #[arg(long)]
+    pub batch_size_max: Option<usize>,
     /// How the stages are joined: the ring, or crossbeam bounded channels (the baseline).
     #[arg(long, value_enum, default_value_t = Transport::Ring)]
     pub transport: Transport,

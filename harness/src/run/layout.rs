@@ -103,15 +103,26 @@ impl Layout {
     }
 }
 
-/// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's path.
-/// `journal`: the run writes a durable journal, so the layout must have a journal stage that
-/// egress waits for (the built-in ones get one).
+/// The ring's size and the batch limit, where the command line sets them in place of the
+/// layout's (`--ring-capacity`, `--batch-size-max`): what `clearway sweep` varies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    /// Slots in the ring.
+    pub ring_capacity: Option<usize>,
+    /// The most events a stage takes at once, and the producer publishes at once.
+    pub batch_size_max: Option<usize>,
+}
+
+/// Builds the layout `choice` names: `auto`, `fused`, `pipelined` or a topology file's path,
+/// resized by `sizes`. `journal`: the run writes a durable journal, so the layout must have a
+/// journal stage that egress waits for (the built-in ones get one).
 pub fn choose(
     choice: &str,
     workers: Option<usize>,
     producers: Option<usize>,
     journal: bool,
     cores: &[usize],
+    sizes: Sizes,
 ) -> Result<Layout, String> {
     if producers == Some(0) {
         return Err("--producers must be at least 1".to_string());
@@ -156,6 +167,13 @@ pub fn choose(
             (config, format!("file {path}"))
         }
     };
+    let mut config = config;
+    if let Some(capacity) = sizes.ring_capacity {
+        config.ring_capacity = capacity;
+    }
+    if let Some(batch) = sizes.batch_size_max {
+        config.batch_size_max = batch;
+    }
     let mut layout = from_config(config, source, cores)?;
     if journal {
         layout.check_egress_waits_for_journal()?;
@@ -453,20 +471,20 @@ mod tests {
 
     #[test]
     fn auto_fits_the_machine() {
-        let two = choose("auto", None, None, false, &[0, 1]).unwrap();
+        let two = choose("auto", None, None, false, &[0, 1], Sizes::default()).unwrap();
         assert_eq!(two.roles, vec![Role::Steps(Step::ALL.to_vec())]);
         assert_eq!(two.producers, 1);
-        let one = choose("auto", None, None, false, &[0]).unwrap();
+        let one = choose("auto", None, None, false, &[0], Sizes::default()).unwrap();
         assert_eq!(one.topology.config().mode, Mode::Fused);
         let sixteen: Vec<usize> = (0..16).collect();
-        let big = choose("auto", None, None, false, &sixteen).unwrap();
+        let big = choose("auto", None, None, false, &sixteen, Sizes::default()).unwrap();
         assert_eq!(big.roles.len(), 4);
         assert_eq!(big.topology.stage(0).workers, 4);
         assert_eq!(big.producers, 3);
         assert_eq!(big.producer_cores, vec![1, 2, 3]);
         assert_eq!(big.topology.stage(0).cores, vec![4, 5, 6, 7]);
-        assert!(choose("fused", None, Some(2), false, &sixteen).is_err());
-        assert!(choose("auto", None, Some(0), false, &sixteen).is_err());
+        assert!(choose("fused", None, Some(2), false, &sixteen, Sizes::default()).is_err());
+        assert!(choose("auto", None, Some(0), false, &sixteen, Sizes::default()).is_err());
     }
 
     #[test]
@@ -480,7 +498,7 @@ mod tests {
             ("pipelined", vec![0, 1]),
             ("pipelined", sixteen.clone()),
         ] {
-            let layout = choose(choice, None, None, true, &cores).unwrap();
+            let layout = choose(choice, None, None, true, &cores, Sizes::default()).unwrap();
             let topology = &layout.topology;
             let journal = layout.roles.iter().position(|role| *role == Role::Journal);
             let journal = journal.unwrap_or_else(|| panic!("{choice} on {cores:?}: no journal"));
@@ -502,7 +520,7 @@ mod tests {
                 Some(RUN_RING_CAPACITY)
             );
         }
-        let two = choose("auto", None, None, true, &[0, 1]).unwrap();
+        let two = choose("auto", None, None, true, &[0, 1], Sizes::default()).unwrap();
         assert_eq!(
             two.roles,
             vec![
@@ -511,7 +529,7 @@ mod tests {
                 Role::Steps(vec![Step::Egress]),
             ]
         );
-        let pinned = choose("auto", None, None, true, &sixteen).unwrap();
+        let pinned = choose("auto", None, None, true, &sixteen, Sizes::default()).unwrap();
         assert_eq!(
             pinned.topology.stage(0).cores.len(),
             1,
@@ -537,11 +555,26 @@ mod tests {
         for (index, (text, expected)) in rows.iter().enumerate() {
             let path = directory.join(format!("{index}.toml"));
             std::fs::write(&path, text).unwrap();
-            let error = choose(path.to_str().unwrap(), None, None, true, &[0, 1])
-                .err()
-                .unwrap_or_default();
+            let error = choose(
+                path.to_str().unwrap(),
+                None,
+                None,
+                true,
+                &[0, 1],
+                Sizes::default(),
+            )
+            .err()
+            .unwrap_or_default();
             assert!(error.contains(expected), "{text}\n→ {error}");
-            assert!(choose(path.to_str().unwrap(), None, None, false, &[0, 1]).is_ok());
+            assert!(choose(
+                path.to_str().unwrap(),
+                None,
+                None,
+                false,
+                &[0, 1],
+                Sizes::default()
+            )
+            .is_ok());
         }
         std::fs::remove_dir_all(&directory).unwrap();
     }

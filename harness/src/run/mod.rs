@@ -211,6 +211,10 @@ fn execute(args: &RunArgs) -> Result<(Summary, Monitored, Arc<Window>), Failure>
         args.producers,
         args.durable.data_dir.is_some(),
         &cores,
+        layout::Sizes {
+            ring_capacity: args.ring_capacity,
+            batch_size_max: args.batch_size_max,
+        },
     )
     .map_err(Failure::usage)?;
     let (network, ledger_config, mut start) = open(args)?;

@@ -1,11 +1,13 @@
-//! [`SearchArgs`]: the flags of `clearway search`.
+//! [`SearchArgs`]: the flags of `clearway search`; [`TrialArgs`], the flags of its trials, which
+//! `clearway sweep` shares.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::constants::{
     SEARCH_DURATION_S_DEFAULT, SEARCH_MAX_PER_S_DEFAULT, SEARCH_MIN_PER_S_DEFAULT,
-    SEARCH_REPEATS_DEFAULT, SEARCH_START_PER_S_DEFAULT, SEARCH_WARMUP_S_DEFAULT,
+    SEARCH_PRECISION_DEFAULT, SEARCH_REPEATS_DEFAULT, SEARCH_START_PER_S_DEFAULT,
+    SEARCH_WARMUP_S_DEFAULT,
 };
 use crate::run::args::parse_fraction;
 use crate::slo::Gate;
@@ -18,6 +20,15 @@ pub struct SearchArgs {
     /// ADDR` against a node already serving there.
     #[arg(long, value_name = "ADDR")]
     pub target: Option<String>,
+    /// How each trial runs and is judged, how the search goes, and where it all goes.
+    #[command(flatten)]
+    pub trials: TrialArgs,
+}
+
+/// The flags of trials, the same for `clearway search` and `clearway sweep`: the scenario and
+/// gates, each trial's window, the search's bounds, and where the results go.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TrialArgs {
     /// The scenario each trial plays (its traffic replaced by a steady rate), by file or built-in
     /// name; by default steady.
     #[arg(long)]
@@ -46,20 +57,21 @@ pub struct SearchArgs {
     pub max_rate: f64,
     /// Stop when the lowest failing rate is within this share of the highest holding one: `5%`
     /// or `0.05`.
-    #[arg(long, default_value = "5%", value_parser = parse_fraction)]
+    #[arg(long, default_value_t = SEARCH_PRECISION_DEFAULT, value_parser = parse_fraction)]
     pub precision: f64,
     /// The share of planned payments a trial's generator may send late or not at all before the
     /// trial is invalid (and so fails): 1% unless given.
     #[arg(long, value_parser = parse_fraction)]
     pub late_fraction_max: Option<f64>,
-    /// Run every trial on the first N cores only (through `taskset`), as a node with N cores.
+    /// Run every trial on the first N cores only (through `taskset`), as a node with N cores
+    /// would.
     #[arg(long, value_name = "N")]
     pub cores: Option<usize>,
-    /// Folder for search.json and each trial's results folder (under trials/); by default a
-    /// fresh folder under the system's temporary directory.
+    /// Folder for the answer (search.json, or the sweep's files) and each trial's results folder
+    /// (under trials/); by default a fresh folder under the system's temporary directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also write the search's result as JSON to this file.
+    /// Also write the answer as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Flags for every trial's `clearway run` (or `clearway load` with `--target`), after `--`:

@@ -19,7 +19,7 @@ pub(crate) mod args;
 pub(crate) mod bisect;
 pub(crate) mod trials;
 
-pub use args::SearchArgs;
+pub use args::{SearchArgs, TrialArgs};
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -96,53 +96,24 @@ pub fn run(args: SearchArgs) -> ExitCode {
 }
 
 fn search(args: &SearchArgs) -> Result<SearchSummary, Failure> {
-    let settings = Settings {
-        start_per_s: args.start,
-        min_per_s: args.min_rate,
-        max_per_s: args.max_rate,
-        precision: args.precision,
-        repeats: args.repeats,
-    };
-    bisect::check(&settings).map_err(Failure::usage)?;
-    let scenario_name = args
+    let trials = &args.trials;
+    let settings = settings(trials)?;
+    let scenario_name = trials
         .scenario
         .clone()
         .unwrap_or_else(|| "steady".to_string());
-    let (gates, gates_from) = gates(args, &scenario_name)?;
-    let (probe, out) = prepare(args, &gates)?;
-    let root = out.join("trials");
+    let (gates, gates_from) = gates(trials, &scenario_name)?;
+    let probe = probe(args.target.as_deref(), trials, &gates, Vec::new())?;
+    let out = folder(trials, "search")?;
 
     let target = match &args.target {
         Some(address) => format!("the node at {address}"),
         None => "the embedded switch".to_string(),
     };
     println!("search       sustainable throughput of {target}, scenario {scenario_name}");
-    println!(
-        "  gates      {}{}",
-        gates.join(", "),
-        match gates_from {
-            "default" => " (the default: neither --slo nor the scenario names any)",
-            "scenario" => " (the scenario's)",
-            _ => "",
-        }
-    );
-    println!(
-        "  trials     {} s measured after {} s of warm-up, {} a rate (a rate holds when all \
-         pass); until within {:.1}%",
-        args.duration,
-        args.warmup,
-        args.repeats,
-        args.precision * 100.0
-    );
-    println!("  folder     {}", out.display());
-    println!(
-        "  {:<5} {:<8} {:>11} {:>6} {:>12} {:>10} {:>10}  verdict",
-        "trial", "phase", "rate/s", "#", "answered/s", "p50", "p99"
-    );
-    let mut trials = trials::Trials::new(probe, root);
-    let repeats = args.repeats;
-    let found = bisect::search(&mut trials, &settings, |probe| {
-        print!("{}", trial_line(probe, repeats));
+    print!("{}", header(trials, &gates, gates_from, &out));
+    let found = search_with(probe, &out.join("trials"), &settings, |line| {
+        print!("{line}");
         let _ = std::io::stdout().flush();
     })?;
     print!("{}", answer(&found, &settings));
@@ -154,14 +125,10 @@ fn search(args: &SearchArgs) -> Result<SearchSummary, Failure> {
         gates,
         gates_from,
         settings,
-        duration_s: args.duration,
-        warmup_s: args.warmup,
-        cores: args.cores,
-        trial_flags: args
-            .trial_flags
-            .iter()
-            .map(|flag| flag.to_string_lossy().into_owned())
-            .collect(),
+        duration_s: trials.duration,
+        warmup_s: trials.warmup,
+        cores: trials.cores,
+        trial_flags: flag_texts(&trials.trial_flags),
         sustainable_per_s: found.sustainable_per_s,
         first_fail_per_s: found.first_fail_per_s,
         uncertainty_per_s: found.uncertainty_per_s(),
@@ -172,18 +139,91 @@ fn search(args: &SearchArgs) -> Result<SearchSummary, Failure> {
     };
     let json = serde_json::to_string_pretty(&summary).expect("the search serialises") + "\n";
     write(&out.join("search.json"), &json)?;
-    if let Some(path) = &args.json {
+    if let Some(path) = &trials.json {
         write(path, &json)?;
     }
     println!("results: {}", out.join("search.json").display());
     Ok(summary)
 }
 
+/// The search's settings from the flags, checked.
+pub(crate) fn settings(trials: &TrialArgs) -> Result<Settings, Failure> {
+    let settings = Settings {
+        start_per_s: trials.start,
+        min_per_s: trials.min_rate,
+        max_per_s: trials.max_rate,
+        precision: trials.precision,
+        repeats: trials.repeats,
+    };
+    bisect::check(&settings).map_err(Failure::usage)?;
+    Ok(settings)
+}
+
+/// Searches the trials of `probe`, each into a folder under `root`; `line` hears each trial as
+/// a line of the table [`header`] heads.
+pub(crate) fn search_with(
+    probe: Probe,
+    root: &Path,
+    settings: &Settings,
+    mut line: impl FnMut(String),
+) -> Result<Found, Failure> {
+    let mut trials = trials::Trials::new(probe, root.to_path_buf());
+    let repeats = settings.repeats;
+    bisect::search(&mut trials, settings, |probe| {
+        line(trial_line(probe, repeats))
+    })
+}
+
+/// The lines that say how the trials go, and head their table.
+pub(crate) fn header(trials: &TrialArgs, gates: &[String], from: &str, out: &Path) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "  gates      {}{}",
+        gates.join(", "),
+        match from {
+            "default" => " (the default: neither --slo nor the scenario names any)",
+            "scenario" => " (the scenario's)",
+            _ => "",
+        }
+    );
+    let _ = writeln!(
+        text,
+        "  trials     {} s measured after {} s of warm-up, {} a rate (a rate holds when all \
+         pass); until within {:.1}%",
+        trials.duration,
+        trials.warmup,
+        trials.repeats,
+        trials.precision * 100.0
+    );
+    let _ = writeln!(text, "  folder     {}", out.display());
+    let _ = writeln!(
+        text,
+        "  {:<5} {:<8} {:>11} {:>6} {:>12} {:>10} {:>10}  verdict",
+        "trial", "phase", "rate/s", "#", "answered/s", "p50", "p99"
+    );
+    text
+}
+
+/// Flags as text, for the record.
+pub(crate) fn flag_texts(flags: &[OsString]) -> Vec<String> {
+    flags
+        .iter()
+        .map(|flag| flag.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// The gates each trial is held to, and where they came from: the flags, else the scenario's,
 /// else [`SEARCH_GATES_DEFAULT`].
-fn gates(args: &SearchArgs, scenario: &str) -> Result<(Vec<String>, &'static str), Failure> {
-    if !args.slo.is_empty() {
-        return Ok((args.slo.iter().map(ToString::to_string).collect(), "flags"));
+pub(crate) fn gates(
+    trials: &TrialArgs,
+    scenario: &str,
+) -> Result<(Vec<String>, &'static str), Failure> {
+    if !trials.slo.is_empty() {
+        return Ok((
+            trials.slo.iter().map(ToString::to_string).collect(),
+            "flags",
+        ));
     }
     let (scenario, _, _) = Scenario::find(scenario).map_err(Failure::usage)?;
     match scenario.slo {
@@ -200,8 +240,14 @@ fn gates(args: &SearchArgs, scenario: &str) -> Result<(Vec<String>, &'static str
     }
 }
 
-/// The probe every trial runs, and the search's folder.
-fn prepare(args: &SearchArgs, gates: &[String]) -> Result<(Probe, PathBuf), Failure> {
+/// The probe every trial runs: `clearway load --target` for a node, else `clearway run`, with
+/// the scenario, `gates`, the window, `varied` and the flags after `--`.
+pub(crate) fn probe(
+    target: Option<&str>,
+    trials: &TrialArgs,
+    gates: &[String],
+    varied: Vec<OsString>,
+) -> Result<Probe, Failure> {
     let sets = |flag: &OsString| {
         let flag = flag.to_string_lossy();
         let name = flag.split('=').next().unwrap_or_default().to_string();
@@ -209,20 +255,20 @@ fn prepare(args: &SearchArgs, gates: &[String]) -> Result<(Probe, PathBuf), Fail
             .contains(&name.as_str())
             .then_some(name)
     };
-    if let Some(name) = args.trial_flags.iter().find_map(sets) {
+    if let Some(name) = trials.trial_flags.iter().find_map(sets) {
         return Err(Failure::usage(format!(
             "{name} after `--` would contradict the search, which sets it on every trial: give \
-             it to clearway search itself (see clearway search --help)"
+             it to the command itself (see its --help)"
         )));
     }
-    if args.cores == Some(0) {
+    if trials.cores == Some(0) {
         return Err(Failure::usage("--cores must be at least 1"));
     }
     let mut common: Vec<OsString> = Vec::new();
-    if let Some(address) = &args.target {
+    if let Some(address) = target {
         common.extend(["--target".into(), address.into()]);
     }
-    if let Some(scenario) = &args.scenario {
+    if let Some(scenario) = &trials.scenario {
         common.extend(["--scenario".into(), scenario.into()]);
     }
     for gate in gates {
@@ -230,33 +276,39 @@ fn prepare(args: &SearchArgs, gates: &[String]) -> Result<(Probe, PathBuf), Fail
     }
     common.extend([
         "--duration".into(),
-        args.duration.to_string().into(),
+        trials.duration.to_string().into(),
         "--warmup".into(),
-        args.warmup.to_string().into(),
+        trials.warmup.to_string().into(),
     ]);
-    if let Some(fraction) = args.late_fraction_max {
+    if let Some(fraction) = trials.late_fraction_max {
         common.extend(["--late-fraction-max".into(), fraction.to_string().into()]);
     }
-    let embedded = args.target.is_none();
-    if embedded && !args.trial_flags.iter().any(|flag| flag == "--no-replay") {
-        // The replay check proves determinism, not capacity; a search does not wait for it.
+    if target.is_none() && !trials.trial_flags.iter().any(|flag| flag == "--no-replay") {
+        // The replay check proves determinism, not capacity; a trial does not wait for it.
         common.push("--no-replay".into());
     }
-    common.extend(args.trial_flags.iter().cloned());
-    let mut probe = Probe::here(if embedded { "run" } else { "load" }, common)?;
-    probe.cores = args.cores;
-    let out = match &args.out {
+    common.extend(varied);
+    common.extend(trials.trial_flags.iter().cloned());
+    let mut probe = Probe::here(if target.is_none() { "run" } else { "load" }, common)?;
+    probe.cores = trials.cores;
+    Ok(probe)
+}
+
+/// The folder `--out` names, or a fresh one named after `kind` under the temporary directory;
+/// created.
+pub(crate) fn folder(trials: &TrialArgs, kind: &str) -> Result<PathBuf, Failure> {
+    let out = match &trials.out {
         Some(out) => out.clone(),
-        None => std::env::temp_dir().join(format!("clearway-search-{}", std::process::id())),
+        None => std::env::temp_dir().join(format!("clearway-{kind}-{}", std::process::id())),
     };
     std::fs::create_dir_all(&out).map_err(|error| {
         Failure::unreadable(format!("cannot create {}: {error}", out.display()))
     })?;
-    Ok((probe, out))
+    Ok(out)
 }
 
 /// One trial as the search prints it the moment it ends.
-fn trial_line(probe: &ProbeRecord, repeats: usize) -> String {
+pub(crate) fn trial_line(probe: &ProbeRecord, repeats: usize) -> String {
     let latency = |value: Option<u64>| value.map_or_else(|| "-".to_string(), human_ns);
     let phase = match probe.phase {
         bisect::Phase::Bracket => "bracket",
@@ -279,7 +331,7 @@ fn trial_line(probe: &ProbeRecord, repeats: usize) -> String {
 }
 
 /// The search's answer, in words.
-fn answer(found: &Found, settings: &Settings) -> String {
+pub(crate) fn answer(found: &Found, settings: &Settings) -> String {
     let rate = |rate: f64| format!("{}/s", thousands(rate.round() as u64));
     let first_reason = |failed: f64| {
         found
@@ -333,7 +385,7 @@ fn answer(found: &Found, settings: &Settings) -> String {
     out
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), Failure> {
     std::fs::write(path, text)
         .map_err(|error| Failure::unreadable(format!("cannot write {}: {error}", path.display())))
 }

@@ -72,6 +72,8 @@ impl ServeArgs {
             topology: self.topology.clone(),
             workers: self.workers,
             producers: Some(1),
+            ring_capacity: None,
+            batch_size_max: None,
             transport: Transport::Ring,
             mac: self.mac,
             arrival: ArrivalArg::Poisson,

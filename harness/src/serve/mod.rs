@@ -115,6 +115,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         Some(1),
         args.durable.data_dir.is_some(),
         &cores,
+        layout::Sizes::default(),
     )
     .map_err(Failure::usage)?;
     let layout = parked(layout)?;
