@@ -284,3 +284,24 @@ const _: () = assert!(USL_POINTS_MIN >= 2 * USL_CONCURRENCY_LEVELS_MIN);
 /// The most values one `clearway sweep` takes: 64 covers every core count of a large node one
 /// by one, while a typo such as `1..1000` is refused before it starts hours of runs.
 pub const SWEEP_VALUES_MAX: usize = 64;
+
+/// How much worse `clearway compare` lets throughput get before it calls the change a regression
+/// (when it is beyond the noise too): 5%. Single runs on a shared machine drift ±15% from one to
+/// the next, so a single-run difference under that is noise; repeats (each side's range) and
+/// interleaving (A and B in turns, judged pair by pair) narrow the noise down to a few percent,
+/// and a 5% loss of throughput is a change worth a look.
+pub const COMPARE_THROUGHPUT_THRESHOLD_DEFAULT: f64 = 0.05;
+
+/// How much worse `clearway compare` lets a latency percentile get before it calls the change a
+/// regression (when it is beyond the noise too): 10%, twice throughput's. A tail percentile is
+/// decided by a few hundred payments out of a run's tens of thousands, and one scheduler hiccup
+/// on a shared machine moves it further than it moves the median or the throughput.
+pub const COMPARE_LATENCY_THRESHOLD_DEFAULT: f64 = 0.10;
+
+/// Rounds of `clearway compare --ab` unless told: with 5 pairs, all 5 moving the worse way
+/// happens by chance 1 time in 2^5 = 32 (p ≈ 0.03), the fewest rounds for which the sign test
+/// is below the customary 5%.
+pub const COMPARE_ROUNDS_DEFAULT: usize = 5;
+
+// The sign test of `COMPARE_ROUNDS_DEFAULT` pairs must be able to reach p < 0.05: 1/2^5 < 1/20.
+const _: () = assert!(1 << COMPARE_ROUNDS_DEFAULT > 20);

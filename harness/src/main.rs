@@ -5,13 +5,14 @@
 //! with a data directory; into a results folder with `--out`); `clearway serve` runs it as a TCP
 //! node; `clearway load` plays the institutions and banks against a node over TCP;
 //! `clearway merge` adds the latency histograms of several loads exactly; `clearway report`
-//! turns a results folder into a page with plots; `clearway ledger …`
-//! reads a data directory without the node; `clearway topology FILE` validates a topology file
-//! and prints the stage → core map it would run. Four commands turn runs into answers:
-//! `clearway search` finds the sustainable throughput, the highest rate at which every SLO gate
-//! holds; `clearway sweep` varies one setting and fits the Universal Scalability Law to the
-//! throughput (`clearway usl POINTS.csv` fits a file of points on its own); `clearway plan`
-//! sizes the nodes, sites and cities that carry a peak through a failure.
+//! turns a results folder into a page with plots; `clearway ledger …` reads a data directory
+//! without the node; `clearway topology FILE` validates a topology file and prints the stage →
+//! core map it would run. Five commands turn runs into answers: `clearway search` finds the
+//! sustainable throughput, the highest rate at which every SLO gate holds; `clearway sweep`
+//! varies one setting and fits the Universal Scalability Law to the throughput (`clearway usl
+//! POINTS.csv` fits a file of points on its own); `clearway plan` sizes the nodes, sites and
+//! cities that carry a peak through a failure; `clearway compare` judges current runs against a
+//! baseline's, beyond the thresholds and the noise, and gates benchmark CI on it.
 //!
 //! # Layout
 //!
@@ -26,6 +27,7 @@
 //! | `results.rs` | the `--out` folder: summary, interval log, spectra, scenario, fingerprint |
 //! | `report/` | `clearway report`: a results folder as `report.html` with SVG plots |
 //! | `merge/` | `clearway merge`: HdrHistogram interval logs added exactly, tag by tag |
+//! | `compare/` | `clearway compare`: runs against a baseline's, judged beyond thresholds and noise; `--ab` |
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
 //! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
@@ -39,6 +41,7 @@
 //! | [`exit`] | the exit codes, one meaning each |
 //! | `constants.rs` | the harness's limits and defaults |
 
+mod compare;
 mod constants;
 mod data_dir;
 mod hgrm;
@@ -94,6 +97,10 @@ enum Command {
     /// Write DIR/report.html, with SVG plots beside it, from a results folder's summary.json and
     /// latency.hlog.
     Report(report::ReportArgs),
+    /// Judge current runs against a baseline's (saved results folders, or two builds run in
+    /// turns with `--ab`): exit 7 on a regression beyond its threshold and the noise, 8 when the
+    /// runs cannot be compared (docs/BENCHMARK-CI.md).
+    Compare(compare::CompareArgs),
     /// Read a data directory without the node: verify, replay, export, settlement.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
@@ -117,7 +124,19 @@ enum Command {
     Usl(usl::UslArgs),
 }
 
-/// Exit codes. Every command uses the same meanings.
+/// Exit codes. Every command uses the same meanings (docs/OUTPUT.md):
+///
+/// | code | meaning |
+/// | --- | --- |
+/// | 0 | all is well |
+/// | 1 | [`CHECK_FAILED`](exit::CHECK_FAILED): a check failed |
+/// | 2 | [`USAGE`](exit::USAGE): the command line or a setting was wrong |
+/// | 3 | [`UNREADABLE`](exit::UNREADABLE): a file could not be read or written |
+/// | 4 | [`RUN_FAILED`](exit::RUN_FAILED): the switch (or a probe's run) failed while running |
+/// | 5 | [`INVALID_RUN`](exit::INVALID_RUN): the generator fell behind its schedule |
+/// | 6 | [`SLO_FAILED`](exit::SLO_FAILED): an SLO gate failed |
+/// | 7 | [`REGRESSION`](exit::REGRESSION): `clearway compare` found a regression beyond its threshold and the noise |
+/// | 8 | [`NOT_COMPARABLE`](exit::NOT_COMPARABLE): `clearway compare` refused runs measured under different conditions, or a run that failed its checks |
 pub mod exit {
     /// The run finished but a check failed (outcomes that do not add up, Σ positions ≠ 0, a
     /// replay that differs), or a topology file was refused.
@@ -135,6 +154,12 @@ pub mod exit {
     /// An SLO gate failed (`--slo`, or the scenario's); the run was valid and every check
     /// passed.
     pub const SLO_FAILED: u8 = 6;
+    /// `clearway compare` found a regression beyond its threshold and the noise.
+    pub const REGRESSION: u8 = 7;
+    /// `clearway compare` refused to compare: the runs' conditions differ (machine, layout,
+    /// command, scenario, shape) and `--allow-different-environment` was not given, or a run
+    /// failed its checks, so its figures are not a measurement.
+    pub const NOT_COMPARABLE: u8 = 8;
 
     /// The exit code of a run that produced a summary: a failed check first (1), then an
     /// invalid run (5), then a failed gate (6); 0 when all is well.
@@ -209,6 +234,11 @@ pub mod exit {
             Failure::with(RUN_FAILED, message)
         }
 
+        /// Runs that cannot be compared.
+        pub fn not_comparable(message: impl Into<String>) -> Failure {
+            Failure::with(NOT_COMPARABLE, message)
+        }
+
         fn with(code: u8, message: impl Into<String>) -> Failure {
             Failure {
                 message: message.into(),
@@ -233,6 +263,7 @@ fn main() -> ExitCode {
         Command::Load(args) => load::run(*args, &given),
         Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Ledger(command) => ledger::run(command),
         Command::Search(args) => search::run(*args),
         Command::Plan(args) => plan::run(args),

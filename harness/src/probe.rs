@@ -44,6 +44,7 @@ impl Probed {
 
 impl Probe {
     /// A probe of this very binary.
+    // `clearway search` and `sweep` probe this binary; `compare --ab` names its two.
     pub fn here(command: &'static str, args: Vec<OsString>) -> Result<Probe, Failure> {
         let binary = std::env::current_exe().map_err(|error| {
             Failure::failed(format!(
