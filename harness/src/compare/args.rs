@@ -25,13 +25,13 @@ pub struct CompareArgs {
     /// The current runs, given as `--baseline`'s are.
     #[arg(long, value_name = "PATH", num_args = 1.., requires = "baseline")]
     pub current: Vec<PathBuf>,
-    /// Run two builds in turns instead, A B A B …: `BIN_A run RUN_FLAGS`, then
-    /// `BIN_B run RUN_FLAGS`, once each per round, and judge B against A pair by pair. A is the
-    /// baseline.
+    /// Run two builds in turns instead: `BIN_A run RUN_FLAGS` and `BIN_B run RUN_FLAGS` once
+    /// each per round, A first in odd rounds and B first in even ones, and judge B against A pair
+    /// by pair. A is the baseline.
     #[arg(long, num_args = 2, value_names = ["BIN_A", "BIN_B"],
           conflicts_with_all = ["baseline", "current"])]
     pub ab: Vec<PathBuf>,
-    /// Rounds of `--ab`, each running A once, then B once [default: 5].
+    /// Rounds of `--ab`, each running A once and B once [default: 5].
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub rounds: Option<usize>,

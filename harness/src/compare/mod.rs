@@ -15,7 +15,7 @@
 //! | `inputs.rs` | [`Run`]: collecting runs from paths, and refusing those not comparable |
 //! | `judge.rs` | the statistics: medians, noise, pairs, [`Verdict`]s; pure |
 //! | `table.rs` | the comparison as the table the command prints |
-//! | `ab.rs` | `--ab`: two builds run in turns, A B A B, through probes |
+//! | `ab.rs` | `--ab`: two builds run in turns, A B then B A, through probes |
 
 pub(crate) mod ab;
 pub(crate) mod args;
@@ -88,7 +88,7 @@ pub fn compare(args: &CompareArgs) -> Result<Comparison, Failure> {
         [binary_a, binary_b] => {
             let out = args.out.clone().unwrap_or_else(ab::fresh_out);
             eprintln!(
-                "clearway compare: {} (B) against {} (A), {} rounds A B …, results in {}",
+                "clearway compare: {} (B) against {} (A), {} rounds in turns (A B, B A, …), results in {}",
                 binary_b.display(),
                 binary_a.display(),
                 args.rounds(),

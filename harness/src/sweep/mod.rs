@@ -24,6 +24,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::compare::judge;
 use crate::constants::SWEEP_VALUES_MAX;
 use crate::exit::Failure;
 use crate::probe::Probe;
@@ -370,7 +371,7 @@ fn repeated(
         value: value.to_string(),
         n: number(vary, value),
         throughput_per_s: median_throughput,
-        spread: spread(&throughputs),
+        spread: Some(judge::Spread::of(&throughputs).spread).filter(|spread| spread.is_finite()),
         first_fail_per_s: None,
         p50_ns: latency(|p| p.p50),
         p99_ns: latency(|p| p.p99),
@@ -449,22 +450,7 @@ fn number(vary: Vary, value: &str) -> Option<f64> {
 
 /// The median of `values`, or `None` when there are none.
 fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let count = sorted.len();
-    match count {
-        0 => None,
-        _ if count % 2 == 1 => Some(sorted[count / 2]),
-        _ => Some((sorted[count / 2 - 1] + sorted[count / 2]) / 2.0),
-    }
-}
-
-/// (max − min) / median, or `None` with no values or a median of 0.
-fn spread(values: &[f64]) -> Option<f64> {
-    let middle = median(values)?;
-    let max = values.iter().copied().fold(f64::MIN, f64::max);
-    let min = values.iter().copied().fold(f64::MAX, f64::min);
-    (middle > 0.0).then(|| (max - min) / middle)
+    Some(judge::median(values)).filter(|middle| !middle.is_nan())
 }
 
 /// One value's line of the table.
@@ -546,13 +532,9 @@ mod tests {
     }
 
     #[test]
-    fn medians_and_spreads_of_runs() {
+    fn a_median_of_nothing_is_none() {
         assert_eq!(median(&[]), None);
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(spread(&[90.0, 100.0, 110.0]), Some(0.2));
-        assert_eq!(spread(&[100.0]), Some(0.0));
-        assert_eq!(spread(&[0.0, 0.0]), None);
     }
 
     #[test]
