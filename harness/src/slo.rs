@@ -62,8 +62,9 @@ pub enum Step {
     Ledger,
 }
 
-/// Which point of a latency distribution a gate judges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Which point of a latency distribution a gate judges (and `clearway compare --percentiles`
+/// compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Percentile {
     /// The median.
     P50,
@@ -276,7 +277,7 @@ impl Percentile {
     }
 
     /// This point of `percentiles`, in ns.
-    fn of(self, percentiles: &Percentiles) -> u64 {
+    pub fn of(self, percentiles: &Percentiles) -> u64 {
         match self {
             Percentile::P50 => percentiles.p50,
             Percentile::P90 => percentiles.p90,

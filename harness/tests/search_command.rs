@@ -187,25 +187,16 @@ fn a_search_where_nothing_holds_says_so_and_exits_6() {
 
 #[test]
 fn settings_a_search_cannot_follow_are_refused_before_any_trial() {
-    for (flags, named) in [
-        (vec!["--precision", "0"], "--precision"),
-        (vec!["--start", "100", "--min-rate", "500"], "between"),
-        (vec!["--repeats", "0"], "--repeats"),
-        (vec!["--", "--rate", "5000"], "--rate"),
-        (vec!["--", "--out=x"], "--out"),
-        (vec!["--scenario", "no-such-scenario"], "no-such-scenario"),
-        (vec!["--cores", "0"], "--cores"),
-    ] {
-        let dir = scratch("search", "refused");
-        let mut arguments = vec!["search", "--out", dir.to_str().unwrap()];
-        arguments.extend(flags.iter().copied());
-        let output = clearway(&arguments);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
-        assert!(
-            stderr.contains(named),
-            "{flags:?} should name {named}: {stderr}"
-        );
-        assert!(!dir.join("trials").exists(), "{flags:?} ran a trial");
-    }
+    common::refused_before_running(
+        "search",
+        &[
+            (vec!["--precision", "0"], "--precision"),
+            (vec!["--start", "100", "--min-rate", "500"], "between"),
+            (vec!["--repeats", "0"], "--repeats"),
+            (vec!["--", "--rate", "5000"], "--rate"),
+            (vec!["--", "--out=x"], "--out"),
+            (vec!["--scenario", "no-such-scenario"], "no-such-scenario"),
+            (vec!["--cores", "0"], "--cores"),
+        ],
+    );
 }

@@ -160,39 +160,30 @@ fn a_sweep_of_something_that_is_not_a_count_measures_it_without_a_fit() {
 
 #[test]
 fn sweeps_that_cannot_run_are_refused_before_any_run() {
-    for (flags, named) in [
-        (
-            vec![
-                "--vary",
-                "rate",
-                "--values",
-                "1000,2000",
-                "--mode",
-                "sustainable",
-            ],
-            "--vary rate",
-        ),
-        (vec!["--vary", "cores", "--values", "1,4096"], "4096 cores"),
-        (vec!["--vary", "workers", "--values", "0..3"], "not a range"),
-        (
-            vec!["--vary", "workers", "--values", "1,2", "--", "--rate", "5"],
-            "--rate",
-        ),
-        (
-            vec!["--vary", "cores", "--values", "1", "--cores", "1"],
-            "--cores",
-        ),
-    ] {
-        let dir = scratch("sweep", "refused");
-        let mut arguments = vec!["sweep", "--out", dir.to_str().unwrap()];
-        arguments.extend(flags.iter().copied());
-        let output = clearway(&arguments);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
-        assert!(
-            stderr.contains(named),
-            "{flags:?} should name {named}: {stderr}"
-        );
-        assert!(!dir.join("trials").exists(), "{flags:?} ran something");
-    }
+    common::refused_before_running(
+        "sweep",
+        &[
+            (
+                vec![
+                    "--vary",
+                    "rate",
+                    "--values",
+                    "1000,2000",
+                    "--mode",
+                    "sustainable",
+                ],
+                "--vary rate",
+            ),
+            (vec!["--vary", "cores", "--values", "1,4096"], "4096 cores"),
+            (vec!["--vary", "workers", "--values", "0..3"], "not a range"),
+            (
+                vec!["--vary", "workers", "--values", "1,2", "--", "--rate", "5"],
+                "--rate",
+            ),
+            (
+                vec!["--vary", "cores", "--values", "1", "--cores", "1"],
+                "--cores",
+            ),
+        ],
+    );
 }

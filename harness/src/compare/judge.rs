@@ -20,9 +20,9 @@
 //! A median of an even count is the mean of the two middle values. A baseline of 0 (no answers)
 //! makes any other current value an infinite change, in the direction it moved.
 
-use clap::ValueEnum;
 use serde::{Serialize, Serializer};
 
+pub use crate::slo::Percentile;
 use crate::summary_file::RunSummary;
 
 /// What is compared: the throughput, or a percentile of the end-to-end latency.
@@ -32,23 +32,6 @@ pub enum Metric {
     Throughput,
     /// A percentile of `latency_ns`; lower is better.
     Latency(Percentile),
-}
-
-/// A percentile of `latency_ns`, as `--percentiles` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Percentile {
-    /// The median.
-    P50,
-    /// The 90th percentile.
-    P90,
-    /// The 99th percentile.
-    P99,
-    /// The 99.9th percentile.
-    P999,
-    /// The 99.99th percentile.
-    P9999,
-    /// The largest latency recorded.
-    Max,
 }
 
 /// What a metric's change amounts to.
@@ -147,12 +130,7 @@ impl Metric {
         let latency = &summary.latency_ns;
         match self {
             Metric::Throughput => summary.throughput_per_s,
-            Metric::Latency(Percentile::P50) => latency.p50 as f64,
-            Metric::Latency(Percentile::P90) => latency.p90 as f64,
-            Metric::Latency(Percentile::P99) => latency.p99 as f64,
-            Metric::Latency(Percentile::P999) => latency.p999 as f64,
-            Metric::Latency(Percentile::P9999) => latency.p9999 as f64,
-            Metric::Latency(Percentile::Max) => latency.max as f64,
+            Metric::Latency(percentile) => percentile.of(latency) as f64,
         }
     }
 
@@ -170,20 +148,6 @@ impl Metric {
 impl Serialize for Metric {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.name())
-    }
-}
-
-impl Percentile {
-    /// As `--percentiles` and the summary's `latency_ns` name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Percentile::P50 => "p50",
-            Percentile::P90 => "p90",
-            Percentile::P99 => "p99",
-            Percentile::P999 => "p999",
-            Percentile::P9999 => "p9999",
-            Percentile::Max => "max",
-        }
     }
 }
 

@@ -29,3 +29,22 @@ pub fn scratch(prefix: &str, name: &str) -> PathBuf {
 pub fn finished(code: Option<i32>) -> bool {
     matches!(code, Some(0) | Some(5))
 }
+
+/// `clearway COMMAND --out DIR FLAGS…` for each row of `cases`: it exits 2, its message names
+/// what the row says it must, and it ran nothing (DIR has no `trials/`).
+#[allow(dead_code)]
+pub fn refused_before_running(command: &str, cases: &[(Vec<&str>, &str)]) {
+    for (flags, named) in cases {
+        let dir = scratch(command, "refused");
+        let mut arguments = vec![command, "--out", dir.to_str().unwrap()];
+        arguments.extend(flags.iter().copied());
+        let output = clearway(&arguments);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains(named),
+            "{flags:?} should name {named}: {stderr}"
+        );
+        assert!(!dir.join("trials").exists(), "{flags:?} ran something");
+    }
+}
