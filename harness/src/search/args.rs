@@ -80,7 +80,8 @@ pub struct TrialArgs {
     pub trial_flags: Vec<OsString>,
 }
 
-/// The flags a search sets on each trial itself: given after `--` they would contradict it.
+/// The flags a search (or a sweep) sets on each trial itself: given after `--` they would
+/// contradict it.
 pub const FLAGS_SEARCH_SETS: [&str; 10] = [
     "--rate",
     "--shape",

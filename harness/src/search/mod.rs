@@ -257,8 +257,8 @@ pub(crate) fn probe(
     };
     if let Some(name) = trials.trial_flags.iter().find_map(sets) {
         return Err(Failure::usage(format!(
-            "{name} after `--` would contradict the search, which sets it on every trial: give \
-             it to the command itself (see its --help)"
+            "{name} after `--` would contradict what this command sets on every trial: give it to \
+             the command itself (see its --help)"
         )));
     }
     if trials.cores == Some(0) {
