@@ -227,6 +227,23 @@ pub(crate) fn drawn<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, 
     result.map_err(|error| format!("plotting failed: {error}"))
 }
 
+/// `chart`'s legend at `position`, in the report's style: the series' labels on white, a grid
+/// line's border.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    drawn(
+        chart
+            .configure_series_labels()
+            .position(position)
+            .label_font((FONT, LABEL_SIZE))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BOLD_GRID_COLOUR)
+            .draw(),
+    )
+}
+
 /// A fresh white drawing area on `svg`.
 pub(crate) fn canvas(
     svg: &mut String,
@@ -314,15 +331,7 @@ pub fn spectrum(totals: &[TagTotal]) -> Result<Option<Plot>, String> {
                     PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(width))
                 });
         }
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, LABEL_SIZE))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BOLD_GRID_COLOUR)
-                .draw(),
-        )?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         drawn(root.present())?;
     }
     let tags: Vec<&str> = lines.iter().map(|(tag, _)| *tag).collect();

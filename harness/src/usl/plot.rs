@@ -10,8 +10,8 @@ use plotters::prelude::*;
 use super::fit::Fit;
 use super::{rate, significant};
 use crate::report::plots::{
-    canvas, drawn, trimmed, BOLD_GRID_COLOUR, DESC_SIZE, FONT, GRID_COLOUR, LABEL_SIZE, TITLE_SIZE,
-    WIDTH_PX,
+    canvas, drawn, legend, trimmed, BOLD_GRID_COLOUR, DESC_SIZE, FONT, GRID_COLOUR, LABEL_SIZE,
+    TITLE_SIZE, WIDTH_PX,
 };
 use crate::run::summary::thousands;
 
@@ -173,15 +173,7 @@ pub fn svg(fit: &Fit, title: &str, x_label: &str) -> Result<String, String> {
         )?
         .label("measured")
         .legend(|(x, y)| Circle::new((x + 12, y), MARKER_PX, MEASURED_COLOUR.filled()));
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FONT, LABEL_SIZE))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BOLD_GRID_COLOUR)
-                .draw(),
-        )?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         drawn(root.present())?;
     }
     Ok(svg)
