@@ -208,9 +208,12 @@ pub const BANK_TIMEOUT_MS_DEFAULT: u64 = 1_000;
 /// index.
 pub const HOLDS_CAPACITY_DEFAULT: usize = 1 << 20;
 
-/// Finished payments one generation of the idempotency window holds: one clearing batch. A
-/// batch of one second at 4 M payments/s (the 10 M events/s goal is ~5 M payments and their
-/// replies) is 4 M; 2^22 = 4,194,304 covers it. Each generation is a table of
+/// Records one generation of the in-memory window holds (pending payments, and payments and
+/// refund originals touched since it began). A generation turns after its span of event time
+/// ([`WINDOW_SPAN_MS_DEFAULT`]) or after as many payments as leave room for what a turn carries
+/// (two records a payment, two a hold), whichever is first: with 2^20 holds that is 2^20
+/// payments, a generation of 2.3 s at 450,000 payments/s and 0.25 s at the 4 M payments/s goal.
+/// 2^22 = 4,194,304. Each generation is a table of
 /// [`WINDOW_SLOTS_PER_ENTRY`] slots per record (320 MiB, zeroed memory paged in as it fills; two
 /// generations 640 MiB). A node that cuts over less often must be started with a larger window,
 /// or it answers `LedgerFull`.
@@ -227,6 +230,48 @@ const _: () = assert!(HOLDS_CAPACITY_DEFAULT <= WINDOW_CAPACITY_DEFAULT);
 pub const WINDOW_SLOTS_PER_ENTRY: usize = 2;
 
 const _: () = assert!(WINDOW_SLOTS_PER_ENTRY >= 2);
+
+// ---- Memory by time: retention, the window, the store ----
+
+/// How long a decided payment is remembered when the operator does not say, in ms: 24 hours. A
+/// PI may query or resend within the business day, and clearing is T+1, so a day is the least a
+/// payment network can live with; operators keep 30 days and more (`--retention 30d`).
+pub const RETENTION_MS_DEFAULT: u64 = 24 * 3_600 * 1_000;
+
+/// The shortest retention a command accepts, in ms: one minute, for benchmarks. Below it the
+/// window alone would hold everything and the store would never be read.
+pub const RETENTION_MS_MIN: u64 = 60 * 1_000;
+
+/// The longest retention a command accepts, in ms: 400 days, a year of disputes and chargebacks
+/// with room to spare; a typo of more is refused rather than kept forever.
+pub const RETENTION_MS_MAX: u64 = 400 * 24 * 3_600 * 1_000;
+
+/// How far ahead of the switch's clock a transaction id's own time may be, in ms: 1 s, the
+/// resolution of the id's time (it counts whole seconds) on a sender whose clock is NTP-synced.
+/// An id further ahead is refused `TxnIdInFuture`; the bound is what lets the prefetch skip the
+/// store for an id made moments ago (docs/SWITCH.md, "Memory by time").
+pub const TXN_ID_FUTURE_MS_MAX: u64 = 1_000;
+
+/// A window generation's span of event time, in ms: the in-memory window holds the payments
+/// touched in the current generation and the one before, so between 5 and 10 s. It must exceed
+/// the bank timeout (1 s) several times over, so that a payment is decided and answered while its
+/// record is in memory, and it costs memory in proportion: at 450,000 payments/s a generation
+/// holds ~2.3 M records, within [`WINDOW_CAPACITY_DEFAULT`].
+pub const WINDOW_SPAN_MS_DEFAULT: u64 = 5_000;
+
+/// The payment store's block cache, bytes: 64 MiB. Reads are of old payments (resends and refunds
+/// minutes to days later) and mostly miss any cache; the cache keeps the tables' indexes and
+/// filters, which every lookup reads, resident.
+pub const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The store engine's background threads (flushes and compactions): 1. The switch's stages own
+/// the cores; the store writes ~70 bytes a payment, well within one thread's compaction.
+pub const STORE_WORKER_THREADS: usize = 1;
+
+const _: () = assert!(RETENTION_MS_MIN <= RETENTION_MS_DEFAULT);
+const _: () = assert!(RETENTION_MS_DEFAULT <= RETENTION_MS_MAX);
+const _: () = assert!(WINDOW_SPAN_MS_DEFAULT > 2 * BANK_TIMEOUT_MS_DEFAULT);
+const _: () = assert!(TXN_ID_FUTURE_MS_MAX < WINDOW_SPAN_MS_DEFAULT);
 
 // ---- Journal ----
 

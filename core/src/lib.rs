@@ -13,6 +13,7 @@
 //! | [`network`] | participants and the BIN table: loaded from TOML, validated, or generated |
 //! | [`stage`] | authorize, route and the ledger, each a handler over the switch's slot |
 //! | [`reference_model`] | the same rules, single-threaded and obvious: what the stages are held to |
+//! | [`store`] | the long memory: finished payments by id in an embedded LSM, partitioned by the id's hour |
 //! | [`journal`] | the on-disk journal: records, segments, the group-committing writer, recovery's scan, snapshot files |
 //! | [`wire`] | the binary protocol's codec: frames, their encoder and decoder, the HELLO's MAC, the stream reader |
 //! | [`constants`] | every limit, with the reasoning behind its number |
@@ -38,5 +39,7 @@ pub mod reference_model;
 pub mod ring;
 #[cfg(not(loom))]
 pub mod stage;
+#[cfg(not(loom))]
+pub mod store;
 #[cfg(not(loom))]
 pub mod wire;

@@ -2,8 +2,13 @@
 //! most obvious single-threaded way, to hold the fast stages to.
 //!
 //! No cleverness on purpose: the BIN table is a `Vec` scanned for the longest prefix, the holds a
-//! `BTreeMap` scanned in full for expiry on every event, the window a `Vec` of finished payments
-//! with the batch each was recorded in, and idempotency compares the fields themselves. It shares
+//! `BTreeMap` scanned in full for expiry on every event, every finished payment kept forever in
+//! a `BTreeMap` (retention is judged from the id's own time alone, so nothing beyond it is ever
+//! read), and idempotency compares the fields themselves. It has no window and no store: what
+//! the ledger splits between memory and disk, the model keeps in one map, so a comparison holds
+//! the split to "no difference". It does not model the window's record capacity (the ledger's
+//! `LedgerFull` for a full generation has a table test of its own); the holds' capacity it
+//! does. It shares
 //! no code with the stages (it uses the event and network types, [`MacKey`] and
 //! [`Account`]'s format checks, and returns the ledger's plain data types
 //! [`Expiry`], [`BatchReport`] and [`StateHash`]).
@@ -69,11 +74,8 @@ struct ModelHold {
 /// A finished payment.
 #[derive(Clone, Copy, Debug)]
 struct ModelFinished {
-    txn_id: TxnId,
     fields: Fields,
     outcome: Outcome,
-    /// The batch it finished in.
-    batch: u64,
     /// For an approved debit: its amount minus what refunds have taken or reserved.
     refundable_fen: u64,
 }
@@ -93,7 +95,7 @@ pub struct ReferenceModel {
     totals: BTreeMap<ParticipantId, (u64, u128, u128)>,
     holds: BTreeMap<TxnId, ModelHold>,
     placed: u64,
-    finished: Vec<ModelFinished>,
+    finished: BTreeMap<TxnId, ModelFinished>,
     reports: Vec<BatchReport>,
 }
 
@@ -132,7 +134,7 @@ impl ReferenceModel {
             totals: BTreeMap::new(),
             holds: BTreeMap::new(),
             placed: 0,
-            finished: Vec::new(),
+            finished: BTreeMap::new(),
             reports: Vec::new(),
         }
     }
@@ -366,12 +368,26 @@ impl ReferenceModel {
         expiries
     }
 
-    /// The finished payment with `txn_id` still in the window.
+    /// The finished payment with `txn_id`.
     fn find_finished(&mut self, txn_id: TxnId) -> Option<&mut ModelFinished> {
-        let oldest_kept = self.batch - 1;
-        self.finished
-            .iter_mut()
-            .find(|finished| finished.txn_id == txn_id && finished.batch >= oldest_kept)
+        self.finished.get_mut(&txn_id)
+    }
+
+    /// With retention configured: why an id made at its own time may not be taken now.
+    fn judge_time(&self, txn_id: TxnId) -> Option<Decline> {
+        let memory = self.config.memory?;
+        let Some(unix_s) = txn_id.unix_s() else {
+            return Some(Decline::TxnIdWithoutTime);
+        };
+        let id_ns = u128::from(unix_s) * 1_000_000_000;
+        let now_ns = u128::from(memory.epoch_unix_ns) + u128::from(self.clock_ns);
+        if id_ns > now_ns + u128::from(crate::constants::TXN_ID_FUTURE_MS_MAX) * 1_000_000 {
+            Some(Decline::TxnIdInFuture)
+        } else if id_ns + u128::from(memory.retention_ns) < now_ns {
+            Some(Decline::TxnIdBeyondRetention)
+        } else {
+            None
+        }
     }
 
     fn finish(&mut self, txn_id: TxnId, fields: Fields, outcome: Outcome) {
@@ -382,13 +398,14 @@ impl ReferenceModel {
         } else {
             0
         };
-        self.finished.push(ModelFinished {
+        self.finished.insert(
             txn_id,
-            fields,
-            outcome,
-            batch: self.batch,
-            refundable_fen,
-        });
+            ModelFinished {
+                fields,
+                outcome,
+                refundable_fen,
+            },
+        );
     }
 
     fn give_back_reservation(&mut self, hold: &ModelHold) {
@@ -405,6 +422,10 @@ impl ReferenceModel {
             results.decline = Some(decline);
             results.outcome = Outcome::Rejected;
         };
+        // The id's own time.
+        if let Some(decline) = self.judge_time(event.txn_id) {
+            return reject(results, decline);
+        }
         // Idempotency.
         if let Some(hold) = self.holds.get(&event.txn_id) {
             let decline = if hold.fields == fields {
@@ -425,6 +446,13 @@ impl ReferenceModel {
         }
         // Refund.
         if event.kind == Kind::Refund {
+            match self.judge_time(event.original) {
+                Some(Decline::TxnIdBeyondRetention) => {
+                    return reject(results, Decline::OriginalBeyondRetention)
+                }
+                Some(_) => return reject(results, Decline::RefundOfUnknownPayment),
+                None => {}
+            }
             let original_pending = self.holds.contains_key(&event.original);
             let decline = match self.find_finished(event.original) {
                 None if original_pending => Some(Decline::RefundOfUnapprovedPayment),
@@ -470,15 +498,8 @@ impl ReferenceModel {
         if -position + pending + i128::from(event.amount_fen) > cap {
             return reject(results, Decline::InsufficientLiquidity);
         }
-        // Capacity.
-        let finished_this_batch = self
-            .finished
-            .iter()
-            .filter(|finished| finished.batch == self.batch)
-            .count();
-        if self.holds.len() >= self.config.holds_capacity
-            || finished_this_batch + self.holds.len() >= self.config.window_capacity
-        {
+        // Capacity: the holds (the window's generations are not modelled).
+        if self.holds.len() >= self.config.holds_capacity {
             return reject(results, Decline::LedgerFull);
         }
         // Hold.
@@ -570,9 +591,6 @@ impl ReferenceModel {
         self.positions.clear();
         self.totals.clear();
         self.batch += 1;
-        let oldest_kept = self.batch - 1;
-        self.finished
-            .retain(|finished| finished.batch >= oldest_kept);
     }
 
     /// Σ of all positions.

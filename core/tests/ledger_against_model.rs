@@ -1,6 +1,7 @@
 //! The ledger against the reference model, seed by seed: the model runs the whole switch
-//! (authorize, route, ledger) over generated events; the real [`Ledger`] is fed each event with
-//! the results the model's authorize and route produced, and must give the same outcome,
+//! (authorize, route, ledger) over generated events; the real [`Ledger`], with its window, its
+//! prefetch and its store ([`Remembering`]), is fed each event with the results the model's
+//! authorize and route produced, and must give the same outcome,
 //! decline, original outcome, institution and send time for every event, the same expiries, the
 //! same batch reports, positions and state hash.
 //!
@@ -13,8 +14,11 @@ use std::collections::BTreeSet;
 
 use clearway_core::event::{Decline, Event, MacMode, Outcome, Results};
 use clearway_core::reference_model::ReferenceModel;
-use clearway_core::stage::{BatchReport, Expiry, Ledger, LedgerSink};
-use common::switch_events::{events, small_ledger_config, small_network, BANKS, INSTITUTIONS};
+use clearway_core::stage::{BatchReport, Expiry, Ledger, LedgerSink, Remembering};
+use clearway_core::store::PaymentStore;
+use common::switch_events::{
+    events, memory_ledger_config, small_network, store_folder, BANKS, INSTITUTIONS,
+};
 
 const EVENTS_PER_SEED: usize = 3_000;
 const SEEDS_DEFAULT: u64 = 64;
@@ -54,28 +58,39 @@ struct Seen {
     outcomes: BTreeSet<Outcome>,
     originals: BTreeSet<Outcome>,
     expiries: usize,
+    /// Payments the ledger had only from the store.
+    store_lookups: u64,
 }
 
 fn run_seed(seed: u64, seen: &mut Seen) {
     let network = small_network();
-    let config = small_ledger_config();
+    let config = memory_ledger_config();
     let mut model = ReferenceModel::new(&network, MacMode::Hmac, config);
-    let mut ledger = Ledger::new(&network, config);
-    let mut sink = Collect::default();
+    let folder = store_folder(&format!("ledger-against-model-{seed}"));
+    let store = PaymentStore::temporary(&folder).expect("a store in a fresh folder");
+    let mut remembering = Remembering::new(
+        Ledger::new(&network, config),
+        &store,
+        config.memory.unwrap(),
+        Collect::default(),
+    );
     let events = events(seed, EVENTS_PER_SEED, &network);
     let context = |event: &Event| format!("seed {seed}, sequence {}: {event:?}", event.sequence);
     for event in &events {
         let (expected, expected_expiries) = model.apply(event);
         let mut results = before_ledger(&expected);
-        sink.expiries.clear();
-        ledger.apply(event, &mut results, &mut sink);
+        remembering.sink().expiries.clear();
+        remembering
+            .apply(event, &mut results)
+            .unwrap_or_else(|fault| panic!("{fault} at {}", context(event)));
         assert_eq!(results, expected, "results differ at {}", context(event));
         assert_eq!(
-            sink.expiries,
+            remembering.sink().expiries,
             expected_expiries,
             "expiries differ at {}",
             context(event)
         );
+        let ledger = remembering.ledger();
         assert_eq!(
             ledger.positions_sum(),
             0,
@@ -103,6 +118,8 @@ fn run_seed(seed: u64, seen: &mut Seen) {
         seen.originals.insert(results.original);
         seen.expiries += expected_expiries.len();
     }
+    seen.store_lookups += remembering.prefetch().counters().found;
+    let ledger = remembering.ledger();
     assert_eq!(
         ledger.state_hash(),
         model.state_hash(),
@@ -117,12 +134,13 @@ fn run_seed(seed: u64, seen: &mut Seen) {
             "position of {participant}, seed {seed}"
         );
     }
+    let reports = std::mem::take(&mut remembering.sink().reports);
     assert_eq!(
-        sink.reports,
+        reports,
         model.batch_reports(),
         "batch reports differ, seed {seed}"
     );
-    for report in &sink.reports {
+    for report in &reports {
         assert_eq!(report.net_sum(), 0, "seed {seed}, batch {}", report.batch);
     }
 }
@@ -175,5 +193,9 @@ fn ledger_matches_the_reference_model_seed_by_seed() {
             );
         }
         assert!(seen.expiries > 0, "no hold ever expired");
+        assert!(
+            seen.store_lookups > 0,
+            "no payment ever came back from the store"
+        );
     }
 }

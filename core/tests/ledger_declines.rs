@@ -11,10 +11,12 @@ use clearway_core::network::Network;
 use clearway_core::pipeline::Handler;
 use clearway_core::stage::{
     BatchReport, Direction, Expiry, Ledger, LedgerConfig, LedgerSink, LedgerStage, LedgerSummary,
+    Remembering,
 };
+use clearway_core::store::PaymentStore;
 use common::switch_events::{
-    small_ledger_config, small_network, BANKS, BANK_CAP_FEN, BANK_TIMEOUT_NS, BINS, INSTITUTIONS,
-    INSTITUTION_CAP_FEN,
+    memory_ledger_config, small_ledger_config, small_network, store_folder, BANKS, BANK_CAP_FEN,
+    BANK_TIMEOUT_NS, BINS, INSTITUTIONS, INSTITUTION_CAP_FEN,
 };
 use sha2::{Digest, Sha256};
 
@@ -201,9 +203,10 @@ fn every_ledger_decline_and_answer_by_table() {
         holds_capacity: 2,
         ..small_ledger_config()
     };
-    let tiny_window = LedgerConfig {
-        window_capacity: 3,
-        ..small_ledger_config()
+    let memory = memory_ledger_config();
+    let with_id = |mut event: Event, txn_id: TxnId| {
+        event.txn_id = txn_id;
+        event
     };
     let rows = vec![
         // Idempotency.
@@ -465,34 +468,49 @@ fn every_ledger_decline_and_answer_by_table() {
                 LedgerFull,
             )
         },
+        // Memory by time: the id's own time, judged against retention.
         Row {
-            config: tiny_window,
+            config: memory,
             ..row(
-                "LedgerFull: window generation plus pending holds",
-                vec![
-                    debit(1, I1, 100, 0),
-                    approve(1, 1),
-                    debit(2, I1, 100, 2),
-                    approve(2, 3),
-                    debit(3, I1, 100, 4),
-                ],
-                debit(4, I1, 100, 5),
-                LedgerFull,
+                "TxnIdWithoutTime",
+                vec![],
+                with_id(debit(1, I1, 100, 0), TxnId(1)),
+                TxnIdWithoutTime,
             )
         },
         Row {
-            config: tiny_window,
+            config: memory,
+            ..row(
+                "TxnIdInFuture: made 2,048 s after the clock",
+                vec![],
+                debit(1 << 90 | 1, I1, 100, 0),
+                TxnIdInFuture,
+            )
+        },
+        Row {
+            config: memory,
+            ..row(
+                "TxnIdBeyondRetention: made two days before, with a day's retention",
+                vec![],
+                with_id(debit(1, I1, 100, 0), TxnId::new(20261128, 1)),
+                TxnIdBeyondRetention,
+            )
+        },
+        Row {
+            config: memory,
+            ..row(
+                "OriginalBeyondRetention",
+                vec![],
+                refund(2, I1, 1, 10, 0).with_original(TxnId::new(20261128, 1)),
+                OriginalBeyondRetention,
+            )
+        },
+        Row {
+            config: memory,
             ..answered(
-                "a cutover empties the window generation",
-                vec![
-                    debit(1, I1, 100, 0),
-                    approve(1, 1),
-                    debit(2, I1, 100, 2),
-                    approve(2, 3),
-                    debit(3, I1, 100, 4),
-                    cutover(5),
-                ],
-                debit(4, I1, 100, 6),
+                "an id made within retention is taken",
+                vec![],
+                debit(1, I1, 100, 0),
                 Outcome::Forwarded,
             )
         },
@@ -723,33 +741,158 @@ fn cutover_reports_the_batch_resets_positions_and_keeps_holds() {
 }
 
 #[test]
-fn the_window_keeps_one_batch_back_and_forgets_two() {
-    let mut bench = Bench::new(small_ledger_config());
+fn without_a_store_the_window_forgets_by_time_not_by_batch() {
+    let config = LedgerConfig {
+        window_span_ns: 100,
+        ..small_ledger_config()
+    };
+    let mut bench = Bench::new(config);
     bench.apply(&debit(1, I1, 100, 0));
     bench.apply(&approve(1, 1));
-    bench.apply(&cutover(2));
-    let repeat = bench.apply(&debit(1, I1, 100, 3));
+    // Cutovers close batches; they do not touch memory.
+    for at in 2..5 {
+        bench.apply(&cutover(at));
+    }
+    let repeat = bench.apply(&debit(1, I1, 100, 5));
     assert_eq!(
         (repeat.outcome, repeat.original),
         (Outcome::Exists, Outcome::Approved)
     );
-    // A refund within the window is taken; one beyond it is of an unknown payment.
     assert_eq!(
-        bench.apply(&refund(2, I1, 1, 10, 4)).outcome,
+        bench.apply(&refund(2, I1, 1, 10, 6)).outcome,
         Outcome::Forwarded
     );
-    bench.apply(&approve(2, 5));
+    bench.apply(&approve(2, 7));
     assert_eq!(bench.ledger.window_count(), 2);
-    bench.apply(&cutover(6));
-    assert_eq!(bench.ledger.window_count(), 1); // the refund, recorded in batch 2
+    // The first turn (at 100) keeps the generation before it.
     assert_eq!(
-        bench.apply(&refund(3, I1, 1, 10, 7)).decline,
+        bench.apply(&debit(9, I1, 100, 100)).outcome,
+        Outcome::Forwarded
+    );
+    assert_eq!(
+        bench.apply(&debit(1, I1, 100, 101)).outcome,
+        Outcome::Exists
+    );
+    // The second (at 200) drops what was last touched before 100.
+    bench.apply(&approve(9, 200));
+    assert_eq!(
+        bench.apply(&refund(3, I1, 1, 10, 201)).decline,
         Some(Decline::RefundOfUnknownPayment)
     );
-    // The id is forgotten: the same payment is accepted as new.
+    // Without a store the id is forgotten; with one it would be answered `Exists`
+    // (`a_payment_is_decided_once_however_long_ago`).
     assert_eq!(
-        bench.apply(&debit(1, I1, 100, 8)).outcome,
+        bench.apply(&debit(1, I1, 100, 202)).outcome,
         Outcome::Forwarded
+    );
+}
+
+#[test]
+fn a_payment_is_decided_once_however_long_ago() {
+    let config = LedgerConfig {
+        window_span_ns: 100,
+        ..memory_ledger_config()
+    };
+    let folder = store_folder("decided-once");
+    let store = PaymentStore::temporary(&folder).unwrap();
+    let mut remembering = Remembering::new(
+        Ledger::new(&small_network(), config),
+        &store,
+        config.memory.unwrap(),
+        Collect::default(),
+    );
+    let mut sequence = 0;
+    let mut apply = |event: Event| {
+        let mut event = event;
+        event.sequence = sequence;
+        sequence += 1;
+        let mut results = route(&event);
+        remembering.apply(&event, &mut results).unwrap();
+        (results, remembering.ledger().window_count())
+    };
+    apply(debit(1, I1, 1_000, 0));
+    apply(approve(1, 1));
+    apply(payout(5, I1, 100, 2));
+    apply(decline(5, 3));
+    // Many generations later, with nothing of them left in memory:
+    for turn in 1..=20u64 {
+        apply(cutover(turn * 100));
+    }
+    let (_, in_memory) = apply(cutover(2_050));
+    assert_eq!(
+        in_memory, 0,
+        "nothing of the first seconds is left in memory"
+    );
+    let (resend, _) = apply(debit(1, I1, 1_000, 2_100));
+    assert_eq!(
+        (resend.outcome, resend.original),
+        (Outcome::Exists, Outcome::Approved)
+    );
+    let (changed, _) = apply(debit(1, I1, 999, 2_101));
+    assert_eq!(changed.decline, Some(Decline::ExistsWithDifferentFields));
+    let (declined, _) = apply(payout(5, I1, 100, 2_102));
+    assert_eq!(
+        (declined.outcome, declined.original),
+        (Outcome::Exists, Outcome::Declined)
+    );
+    // Refunds are honoured up to the remainder, across generations.
+    assert_eq!(
+        apply(refund(2, I1, 1, 600, 2_103)).0.outcome,
+        Outcome::Forwarded
+    );
+    apply(approve(2, 2_104));
+    for turn in 22..=40u64 {
+        apply(cutover(turn * 100));
+    }
+    assert_eq!(
+        apply(refund(3, I1, 1, 401, 4_100)).0.decline,
+        Some(Decline::RefundExceedsOriginal)
+    );
+    assert_eq!(
+        apply(refund(4, I1, 1, 400, 4_101)).0.outcome,
+        Outcome::Forwarded
+    );
+    assert_eq!(
+        apply(refund(6, I1, 5, 1, 4_102)).0.decline,
+        Some(Decline::RefundOfUnapprovedPayment)
+    );
+    assert!(remembering.prefetch().counters().found >= 4);
+}
+
+#[test]
+fn the_window_declines_ledger_full_while_the_store_holds_its_turn_back() {
+    let config = LedgerConfig {
+        window_capacity: 4,
+        holds_capacity: 2,
+        window_span_ns: 10,
+        ..memory_ledger_config()
+    };
+    let mut bench = Bench::new(config);
+    // A store that never writes: the window may not drop a generation.
+    let (_loads_in, loads_out) = rtrb::RingBuffer::new(4);
+    bench.ledger.attach_store(
+        loads_out,
+        std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+    );
+    let stamped = |mut event: Event, sequence: u64| {
+        event.sequence = sequence;
+        event
+    };
+    let mut declined = 0;
+    for txn in 1..=6u128 {
+        let at = txn as u64 * 20;
+        bench.apply(&stamped(debit(txn, I1, 100, at), at));
+        let results = bench.apply(&stamped(approve(txn, at + 1), at + 1));
+        if results.decline == Some(Decline::LedgerFull) {
+            declined += 1;
+        }
+    }
+    let late = bench.apply(&stamped(debit(7, I1, 100, 200), 200));
+    assert_eq!(late.decline, Some(Decline::LedgerFull));
+    assert!(bench.ledger.late_window_turns() > 0);
+    assert_eq!(
+        declined, 0,
+        "a reply finds its pending payment however full the window is"
     );
 }
 

@@ -45,6 +45,8 @@ fn two_million_payments_over_forty_cutovers_keep_memory_flat() {
         bank_timeout_ns: TIMEOUT_NS,
         holds_capacity: 4_096,
         window_capacity: 65_536,
+        window_span_ns: 5_000_000_000,
+        memory: None,
     };
     let mut ledger = Ledger::new(&network, config);
     let capacities = ledger.table_capacities();

@@ -44,6 +44,8 @@ fn tight_ledger_config() -> LedgerConfig {
         bank_timeout_ns: BANK_TIMEOUT_NS,
         holds_capacity: 6,
         window_capacity: 60,
+        window_span_ns: 5_000_000_000,
+        memory: None,
     }
 }
 
@@ -451,7 +453,8 @@ fn large_ledger(config: LedgerConfig, finished: usize, pending: usize) -> Ledger
         }
     };
     batch(&mut ledger, finished, finished);
-    let cutover = Event::operator(Kind::Cutover, ParticipantId::OPERATOR, 0, 1);
+    let mut cutover = Event::operator(Kind::Cutover, ParticipantId::OPERATOR, 0, 1);
+    cutover.event_ns = 10;
     ledger.apply(&cutover, &mut Results::default(), &mut ());
     batch(&mut ledger, finished, finished - pending);
     ledger
@@ -469,7 +472,10 @@ fn a_large_ledger_saves_and_restores_in_well_under_a_second() {
     let config = LedgerConfig {
         bank_timeout_ns: u64::MAX / 2,
         holds_capacity: 1 << 16,
-        window_capacity: 1 << 19,
+        window_capacity: 1 << 20,
+        // The window turns at the cutover (event time 10) and at no other event.
+        window_span_ns: 10,
+        ..LedgerConfig::default()
     };
     let ledger = large_ledger(config, FINISHED, PENDING);
     assert_eq!(ledger.pending_count(), PENDING);

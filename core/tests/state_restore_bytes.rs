@@ -70,6 +70,8 @@ fn config() -> LedgerConfig {
         bank_timeout_ns: BANK_TIMEOUT_NS,
         holds_capacity: 6,
         window_capacity: 60,
+        window_span_ns: 5_000_000_000,
+        memory: None,
     }
 }
 

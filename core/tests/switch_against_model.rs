@@ -2,9 +2,13 @@
 //!
 //! ```text
 //!             ┌─► authorize (worker 0) ─┐
-//! producer ───┤                         ├─► route ─► ledger ─► collect
+//! producer ───┤                         ├─► route ─► prefetch ─► ledger ─► store ─► collect
 //!             └─► authorize (worker 1) ─┘
 //! ```
+//!
+//! The ledger has memory by time: its window turns every ~136 payments, so resends and refunds
+//! of older payments reach the store through the prefetch, and the model (which keeps every
+//! payment in one map) holds the split between memory and store to "no difference".
 //!
 //! For each seed, the same generated event sequence (every kind, injected faults, control
 //! events, cutovers, time jumps past the bank timeout) goes through the threaded pipeline and
@@ -14,6 +18,7 @@
 
 mod common;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use clearway_core::event::{Event, Results};
@@ -24,10 +29,11 @@ use clearway_core::pipeline::{
 use clearway_core::reference_model::ReferenceModel;
 use clearway_core::ring::WaitStrategy;
 use clearway_core::stage::{
-    Authorize, BatchReport, Expiry, Ledger, LedgerConfig, LedgerSink, LedgerStage, LedgerSummary,
-    Route,
+    queues_for, Authorize, BatchReport, Expiry, Ledger, LedgerConfig, LedgerSink, LedgerStage,
+    LedgerSummary, Prefetch, Route, StoreFeed, StoreWriter,
 };
-use common::switch_events::{events, small_ledger_config, small_network};
+use clearway_core::store::PaymentStore;
+use common::switch_events::{events, memory_ledger_config, small_network, store_folder};
 use parking_lot::Mutex;
 
 const SEEDS_DEFAULT: u64 = 64;
@@ -89,8 +95,16 @@ fn topology(mode: Mode) -> TopologyConfig {
                 .wait(wait),
         )
         .stage(StageConfig::new("route").after(["authorize"]).wait(wait))
-        .stage(StageConfig::new("ledger").after(["route"]).wait(wait))
-        .stage(StageConfig::new("collect").after(["ledger"]).wait(wait))
+        .stage(StageConfig::new("prefetch").after(["route"]).wait(wait))
+        .stage(StageConfig::new("ledger").after(["prefetch"]).wait(wait))
+        .stage(StageConfig::new("store").after(["ledger"]).wait(wait))
+        .stage(StageConfig::new("collect").after(["store"]).wait(wait))
+}
+
+/// A single-threaded stage's factory that hands over a handler built beforehand.
+fn once<H: Send>(handler: H) -> impl Fn(Worker) -> H + Send + Sync {
+    let slot = Mutex::new(Some(handler));
+    move |_: Worker| slot.lock().take().expect("one worker")
 }
 
 fn run_pipeline(
@@ -104,6 +118,31 @@ fn run_pipeline(
         .validate()
         .expect("the test topology is valid");
     let mac = clearway_core::event::MacMode::Hmac;
+    let memory = config.memory.expect("the switch runs with memory by time");
+    let folder = store_folder(&format!("switch-against-model-{mode:?}"));
+    let store = PaymentStore::temporary(&folder).expect("a store in a fresh folder");
+    let ((loads_in, loads_out), (finished_in, finished_out)) =
+        queues_for(256, config.holds_capacity);
+    let through = Arc::new(AtomicU64::new(0));
+    let mut ledger = Ledger::new(network, config);
+    ledger.attach_store(loads_out, Arc::clone(&through));
+    let prefetch = once(Prefetch::new(
+        store.clone(),
+        memory,
+        ledger.schedule(),
+        loads_in,
+    ));
+    let ledger = once(LedgerStage::new(
+        ledger,
+        StoreFeed::new(Sink(Arc::clone(&shared)), finished_in),
+    ));
+    let writer = once(StoreWriter::new(
+        store.clone(),
+        memory,
+        finished_out,
+        through,
+        config.holds_capacity + 512,
+    ));
     let handlers = Handlers::new()
         .stage("authorize", {
             let network = Arc::clone(network);
@@ -113,13 +152,9 @@ fn run_pipeline(
             let network = Arc::clone(network);
             move |_: Worker| Route::new(&network)
         })
-        .stage("ledger", {
-            let network = Arc::clone(network);
-            let shared = Arc::clone(&shared);
-            move |_: Worker| {
-                LedgerStage::new(Ledger::new(&network, config), Sink(Arc::clone(&shared)))
-            }
-        })
+        .stage("prefetch", prefetch)
+        .stage("ledger", ledger)
+        .stage("store", writer)
         .stage("collect", {
             let shared = Arc::clone(&shared);
             move |_: Worker| Collect(Arc::clone(&shared))
@@ -147,7 +182,7 @@ fn run_pipeline(
 
 fn check_seed(seed: u64, mode: Mode) {
     let network = Arc::new(small_network());
-    let config = small_ledger_config();
+    let config = memory_ledger_config();
     let input = events(seed, EVENTS_PER_SEED, &network);
     let mut model = ReferenceModel::new(&network, clearway_core::event::MacMode::Hmac, config);
     let mut expected_results = Vec::with_capacity(input.len());

@@ -94,6 +94,7 @@ impl Manifest {
             bank_timeout_ns: self.bank_timeout_ns,
             holds_capacity: self.holds_capacity,
             window_capacity: self.window_capacity,
+            ..LedgerConfig::default()
         }
     }
 }
@@ -200,6 +201,7 @@ mod tests {
             bank_timeout_ns: 7_000_000,
             holds_capacity: 1 << 12,
             window_capacity: 1 << 14,
+            ..LedgerConfig::default()
         };
         let manifest = Manifest::new(
             &network,

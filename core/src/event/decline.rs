@@ -62,10 +62,21 @@ pub enum Decline {
     /// The ledger's pending-hold table or idempotency window is full: the node is past the
     /// capacity it was started with.
     LedgerFull,
+    // memory by time (ledger)
+    /// The transaction id carries no real date and second of the day, so the switch cannot tell
+    /// whether it is within retention.
+    TxnIdWithoutTime,
+    /// The transaction id's own time is ahead of the switch's clock by more than a second.
+    TxnIdInFuture,
+    /// The transaction id was made longer ago than retention: whether it was decided can no
+    /// longer be told, so it is never decided afresh.
+    TxnIdBeyondRetention,
+    /// A refund's original was made longer ago than retention.
+    OriginalBeyondRetention,
 }
 
 /// How many decline reasons there are: the size of per-reason counter tables.
-pub const DECLINE_COUNT: usize = Decline::LedgerFull as usize;
+pub const DECLINE_COUNT: usize = Decline::OriginalBeyondRetention as usize;
 
 impl Decline {
     /// Every reason, in code order.
@@ -93,6 +104,10 @@ impl Decline {
         Decline::ReplyFromWrongBank,
         Decline::AmountOverflow,
         Decline::LedgerFull,
+        Decline::TxnIdWithoutTime,
+        Decline::TxnIdInFuture,
+        Decline::TxnIdBeyondRetention,
+        Decline::OriginalBeyondRetention,
     ];
 
     /// The index into per-reason tables, `0..DECLINE_COUNT`.
@@ -127,6 +142,10 @@ impl Decline {
             Decline::ReplyFromWrongBank => "ReplyFromWrongBank",
             Decline::AmountOverflow => "AmountOverflow",
             Decline::LedgerFull => "LedgerFull",
+            Decline::TxnIdWithoutTime => "TxnIdWithoutTime",
+            Decline::TxnIdInFuture => "TxnIdInFuture",
+            Decline::TxnIdBeyondRetention => "TxnIdBeyondRetention",
+            Decline::OriginalBeyondRetention => "OriginalBeyondRetention",
         }
     }
 }

@@ -2,9 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A transaction id: 128 bits in the network's date + sequence form, the date (`yyyymmdd`) in the
-/// top 32 bits and a sender-assigned sequence in the low 96. Zero means "none" (an event with no
-/// original, a control event).
+/// A transaction id: 128 bits in the network's date + time + sequence form: the date (`yyyymmdd`,
+/// UTC) in the top 32 bits, the second of that day (0–86,399) in the next 17, and a
+/// sender-assigned sequence in the low 79. Zero means "none" (an event with no original, a
+/// control event).
+///
+/// The date and second are when the sender made the id ([`TxnId::at`]): the ledger decides by
+/// them whether a payment can still be within retention (docs/SWITCH.md, "Memory by time"). An id
+/// made by [`TxnId::new`] has second 0 of its date.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -15,9 +20,37 @@ impl TxnId {
     pub const NONE: TxnId = TxnId(0);
 
     /// The id for `date` (`yyyymmdd`, e.g. 20261130) and `sequence`; the sequence keeps its low 96
-    /// bits.
+    /// bits, so a sequence of 2^79 or more also sets the second of the day.
     pub fn new(date: u32, sequence: u128) -> TxnId {
         TxnId(u128::from(date) << 96 | (sequence & ((1u128 << 96) - 1)))
+    }
+
+    /// The id a sender makes at `unix_s` (seconds since 1970-01-01 UTC) with `sequence` (its low
+    /// 79 bits kept).
+    pub fn at(unix_s: u64, sequence: u128) -> TxnId {
+        let days = unix_s / SECONDS_PER_DAY;
+        let second = (unix_s % SECONDS_PER_DAY) as u128;
+        let date = date_of_days(days as i64);
+        TxnId(u128::from(date) << 96 | second << SECOND_SHIFT | (sequence & SEQUENCE_MASK))
+    }
+
+    /// When the sender made it, in seconds since 1970-01-01 UTC, from its date and second; `None`
+    /// when the date is not a real `yyyymmdd` from 1970 on or the second is past the day's end.
+    pub fn unix_s(self) -> Option<u64> {
+        let date = self.date();
+        let (year, month, day) = (date / 10_000, date / 100 % 100, date % 100);
+        if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+            return None;
+        }
+        if day > days_in_month(year, month) {
+            return None;
+        }
+        let second = ((self.0 >> SECOND_SHIFT) & SECOND_MASK) as u64;
+        if second >= SECONDS_PER_DAY {
+            return None;
+        }
+        let days = days_of_civil(i64::from(year), month, day);
+        Some(days as u64 * SECONDS_PER_DAY + second)
     }
 
     /// The date part, `yyyymmdd`.
@@ -35,6 +68,56 @@ impl TxnId {
     pub fn is_none(self) -> bool {
         self.0 == 0
     }
+}
+
+/// Seconds in a day.
+const SECONDS_PER_DAY: u64 = 86_400;
+/// Where the second of the day starts: above the 79-bit sequence.
+const SECOND_SHIFT: u32 = 79;
+/// The second of the day's 17 bits (86,400 < 2^17).
+const SECOND_MASK: u128 = (1 << 17) - 1;
+/// The sequence's 79 bits in [`TxnId::at`].
+const SEQUENCE_MASK: u128 = (1 << SECOND_SHIFT) - 1;
+
+/// Days in `month` of `year` (Gregorian).
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_of_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The `yyyymmdd` of the day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn date_of_days(days: i64) -> u32 {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year * 10_000 + month * 100 + day) as u32
 }
 
 impl std::fmt::Display for TxnId {
@@ -56,5 +139,36 @@ mod tests {
         assert_eq!(id.to_string(), "20261130-000000000000000123456789");
         assert!(!id.is_none());
         assert!(TxnId::NONE.is_none());
+    }
+
+    #[test]
+    fn an_id_made_at_a_moment_gives_that_moment_back() {
+        // 2026-12-07 23:30:05 UTC.
+        let unix_s = 1_796_686_205;
+        let id = TxnId::at(unix_s, 42);
+        assert_eq!(id.date(), 20261207);
+        assert_eq!(id.unix_s(), Some(unix_s));
+        assert_eq!(id.sequence() & SEQUENCE_MASK, 42);
+        for unix_s in [
+            0,
+            951_782_400,
+            951_868_799,
+            4_102_444_800,
+            1_796_686_205 + 86_399,
+        ] {
+            assert_eq!(TxnId::at(unix_s, 7).unix_s(), Some(unix_s), "{unix_s}");
+        }
+        assert_eq!(TxnId::new(20261130, 5).unix_s(), Some(1_795_996_800));
+    }
+
+    #[test]
+    fn an_id_without_a_real_date_has_no_moment() {
+        for date in [0, 20261301, 20260230, 20250229, 19691231, 20261100] {
+            assert_eq!(TxnId::new(date, 1).unix_s(), None, "{date}");
+        }
+        assert!(TxnId::new(20240229, 1).unix_s().is_some());
+        let past_midnight = TxnId(TxnId::new(20261130, 0).0 | 86_400u128 << SECOND_SHIFT);
+        assert_eq!(past_midnight.unix_s(), None);
+        assert_eq!(TxnId(7).unix_s(), None);
     }
 }

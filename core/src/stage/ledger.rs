@@ -8,7 +8,8 @@
 //! | --- | --- |
 //! | `ledger.rs` | [`Ledger`], [`LedgerConfig`], [`LedgerSink`], [`Expiry`], [`LedgerSummary`], [`LedgerStage`] |
 //! | `ledger/holds.rs` | the pending holds in placement (= deadline) order |
-//! | `ledger/window.rs` | the two-generation idempotency window and the fields' fingerprint |
+//! | `ledger/window.rs` | the two-generation in-memory window and the fields' fingerprint |
+//! | `ledger/schedule.rs` | [`WindowSchedule`]: when the window's generations turn, from the input alone |
 //! | `ledger/table.rs` | one window generation: pending and finished payments by `txn_id` |
 //! | `ledger/clearing.rs` | [`BatchReport`], [`BatchRow`], [`Direction`] |
 //! | `ledger/state_hash.rs` | [`StateHash`] |
@@ -38,19 +39,26 @@
 mod clearing;
 mod holds;
 mod save;
+mod schedule;
 mod state_hash;
 mod table;
 mod window;
 
 pub use clearing::{BatchReport, BatchRow, Direction};
+pub use schedule::WindowSchedule;
 pub use state_hash::StateHash;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use crate::constants::{
-    BANK_TIMEOUT_MS_DEFAULT, HOLDS_CAPACITY_DEFAULT, PARTICIPANT_ID_MAX, WINDOW_CAPACITY_DEFAULT,
+    BANK_TIMEOUT_MS_DEFAULT, HOLDS_CAPACITY_DEFAULT, PARTICIPANT_ID_MAX, TXN_ID_FUTURE_MS_MAX,
+    WINDOW_CAPACITY_DEFAULT, WINDOW_SPAN_MS_DEFAULT,
 };
 use crate::event::{Decline, Event, Kind, Outcome, ParticipantId, Results, TxnId, REPLY_APPROVE};
 use crate::network::Network;
 use crate::pipeline::{Handler, StageFault};
+use crate::store::{Loaded, StoredPayment};
 use holds::{Hold, Holds};
 use table::{Probe, Record};
 use window::{fingerprint, Window};
@@ -65,8 +73,56 @@ pub struct LedgerConfig {
     pub bank_timeout_ns: u64,
     /// Pending holds at once.
     pub holds_capacity: usize,
-    /// Finished payments per window generation (one clearing batch).
+    /// Records per window generation: pending and finished payments touched in it.
     pub window_capacity: usize,
+    /// A window generation's span of event time, ns ([`WindowSchedule`]).
+    pub window_span_ns: u64,
+    /// Memory by time: retention and the clock ids are judged by. `None`: ids are not judged by
+    /// their time, and what the window does not hold is unknown (a ledger without a store).
+    pub memory: Option<LongMemory>,
+}
+
+/// How long the switch remembers a decided payment, and how its event time maps to the wall
+/// clock that transaction ids carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LongMemory {
+    /// Retention, ns: an id made longer ago than this is refused by name.
+    pub retention_ns: u64,
+    /// Nanoseconds since 1970-01-01 UTC at event time zero (the data directory's creation).
+    pub epoch_unix_ns: u64,
+}
+
+impl LongMemory {
+    /// Where an id made at `txn_id`'s own time stands at event time `clock_ns`: `Err` with the
+    /// decline when it has no time, is ahead of the clock beyond [`TXN_ID_FUTURE_MS_MAX`], or is
+    /// beyond retention; `Ok` with its time in ns since the epoch otherwise.
+    #[inline]
+    pub fn judge(&self, txn_id: TxnId, clock_ns: u64) -> Result<u64, Decline> {
+        let Some(unix_s) = txn_id.unix_s() else {
+            return Err(Decline::TxnIdWithoutTime);
+        };
+        let id_ns = unix_s.saturating_mul(1_000_000_000);
+        let now_ns = self.epoch_unix_ns.saturating_add(clock_ns);
+        if id_ns > now_ns.saturating_add(TXN_ID_FUTURE_MS_MAX * 1_000_000) {
+            return Err(Decline::TxnIdInFuture);
+        }
+        if id_ns.saturating_add(self.retention_ns) < now_ns {
+            return Err(Decline::TxnIdBeyondRetention);
+        }
+        Ok(id_ns)
+    }
+
+    /// Whether a payment with an id made at `id_ns` (since the epoch), if it exists, is certainly
+    /// in a window that holds everything touched since event time `memory_start_ns`: it was
+    /// first seen no earlier than its id's time less [`TXN_ID_FUTURE_MS_MAX`].
+    #[inline]
+    pub fn surely_in_window(&self, id_ns: u64, memory_start_ns: u64) -> bool {
+        id_ns
+            >= self
+                .epoch_unix_ns
+                .saturating_add(memory_start_ns)
+                .saturating_add(TXN_ID_FUTURE_MS_MAX * 1_000_000)
+    }
 }
 
 impl Default for LedgerConfig {
@@ -75,7 +131,22 @@ impl Default for LedgerConfig {
             bank_timeout_ns: BANK_TIMEOUT_MS_DEFAULT * 1_000_000,
             holds_capacity: HOLDS_CAPACITY_DEFAULT,
             window_capacity: WINDOW_CAPACITY_DEFAULT,
+            window_span_ns: WINDOW_SPAN_MS_DEFAULT * 1_000_000,
+            memory: None,
         }
+    }
+}
+
+impl LedgerConfig {
+    /// The schedule its window follows: generations of `window_span_ns`, turning early after
+    /// as many payments as leave room for the records a turn carries over (each pending hold
+    /// and a pending refund's original) and for a refund's two records.
+    pub fn schedule(&self) -> WindowSchedule {
+        let room = self
+            .window_capacity
+            .saturating_sub(2 * self.holds_capacity)
+            .max(self.window_capacity / 2);
+        WindowSchedule::new(self.window_span_ns, (room / 2).max(1) as u64)
     }
 }
 
@@ -102,6 +173,8 @@ pub trait LedgerSink {
     fn expired(&mut self, expiry: &Expiry);
     /// A cutover closed a batch.
     fn batch_closed(&mut self, report: BatchReport);
+    /// A payment finished (approved, declined or expired): what the store keeps of it.
+    fn payment_finished(&mut self, _payment: &StoredPayment) {}
     /// The stage is shutting down; this is the ledger's final state.
     fn finished(&mut self, _summary: LedgerSummary) {}
 }
@@ -168,8 +241,37 @@ pub struct Ledger {
     names: Box<[String]>,
     holds: Holds,
     window: Window,
+    /// When the window's generations turn, from the input alone.
+    schedule: WindowSchedule,
+    /// The window's own turns: its current generation's start (event time) and first sequence,
+    /// and the schedule's turns it has followed.
+    window_turn: WindowTurn,
+    /// The sequence of the event being applied.
+    sequence: u64,
+    /// With a store: what the prefetch loaded, in sequence order, and how far the store has
+    /// written (the window drops a generation only once the store holds all it finished).
+    store: Option<StoreLink>,
     /// The [`Network::fingerprint`] of the network it was built for: what saved state names.
     network_fingerprint: [u8; 32],
+}
+
+/// The window's own turns (it may follow the schedule late, never early).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WindowTurn {
+    /// When its current generation started, event time.
+    pub start_ns: u64,
+    /// The first sequence its current generation took.
+    pub first_sequence: u64,
+    /// The schedule's turn count it has followed.
+    pub turns_followed: u64,
+    /// Turns it made later than the schedule, waiting for the store.
+    pub late_turns: u64,
+}
+
+/// The ledger's end of its store.
+struct StoreLink {
+    loads: rtrb::Consumer<Loaded>,
+    through: Arc<AtomicU64>,
 }
 
 impl Ledger {
@@ -199,8 +301,87 @@ impl Ledger {
             names,
             holds: Holds::with_capacity(config.holds_capacity),
             window: Window::with_capacity(config.window_capacity),
+            schedule: config.schedule(),
+            window_turn: WindowTurn::default(),
+            sequence: 0,
+            store: None,
             network_fingerprint: network.fingerprint(),
         }
+    }
+
+    /// Connects the ledger to its store: `loads` brings what the prefetch found, in sequence
+    /// order; `through` is how far the store has written (events below it).
+    pub fn attach_store(&mut self, loads: rtrb::Consumer<Loaded>, through: Arc<AtomicU64>) {
+        self.store = Some(StoreLink { loads, through });
+    }
+
+    /// The window's schedule as it stands: a prefetch stage starts from a copy.
+    pub fn schedule(&self) -> WindowSchedule {
+        self.schedule
+    }
+
+    /// Whether the window has a turn due that only the store's progress holds back: a driver
+    /// that runs the store writer on the ledger's own thread writes now.
+    pub fn waits_for_store(&self) -> bool {
+        self.store.is_some()
+            && self.schedule.turns > self.window_turn.turns_followed
+            && self.schedule.previous_start_ns >= self.window_turn.start_ns
+    }
+
+    /// Turns the window made later than its schedule, waiting for the store to catch up.
+    pub fn late_window_turns(&self) -> u64 {
+        self.window_turn.late_turns
+    }
+
+    /// Follows the schedule's turn when the window may: its current generation started no later
+    /// than the schedule's previous one (so it keeps at least what the schedule promises), and
+    /// the store has written everything the generation it drops finished.
+    #[inline]
+    fn follow_schedule(&mut self) {
+        if self.schedule.turns <= self.window_turn.turns_followed
+            || self.schedule.previous_start_ns < self.window_turn.start_ns
+        {
+            return;
+        }
+        if let Some(store) = &self.store {
+            if store.through.load(Ordering::Acquire) < self.window_turn.first_sequence {
+                self.window_turn.late_turns += 1;
+                return;
+            }
+        }
+        let carried = self.holds.iter().flat_map(|hold| {
+            let original = (hold.kind == Kind::Refund).then_some(hold.original);
+            std::iter::once(hold.txn_id).chain(original)
+        });
+        self.window.advance(self.holds.len(), carried);
+        self.window_turn.start_ns = self.clock_ns;
+        self.window_turn.first_sequence = self.sequence;
+        self.window_turn.turns_followed = self.schedule.turns;
+    }
+
+    /// Takes what the prefetch loaded for the event at `sequence`: for its own id, and for its
+    /// original.
+    #[inline]
+    fn take_loads(&mut self, sequence: u64) -> (Option<Loaded>, Option<Loaded>) {
+        let Some(store) = &mut self.store else {
+            return (None, None);
+        };
+        let (mut own, mut original) = (None, None);
+        while let Ok(loaded) = store.loads.peek() {
+            if loaded.sequence > sequence {
+                break;
+            }
+            let loaded = store.loads.pop().expect("peeked");
+            debug_assert_eq!(loaded.sequence, sequence, "a load for an event passed by");
+            if loaded.sequence == sequence {
+                if loaded.for_original {
+                    original = Some(loaded);
+                } else {
+                    own = Some(loaded);
+                }
+            }
+        }
+        (own, original)
     }
 
     /// Applies one event: moves the clock, expires what is due, then acts on the event and
@@ -208,6 +389,10 @@ impl Ledger {
     /// `results`. `results` arrives with authorize's and route's fields set.
     pub fn apply(&mut self, event: &Event, results: &mut Results, sink: &mut impl LedgerSink) {
         self.clock_ns = self.clock_ns.max(event.event_ns);
+        self.sequence = event.sequence;
+        self.schedule.observe(event);
+        self.follow_schedule();
+        let loads = self.take_loads(event.sequence);
         self.expire_due(sink);
         if !results.passed() {
             results.outcome = Outcome::Rejected;
@@ -221,7 +406,7 @@ impl Ledger {
             Kind::AgreementDebit | Kind::GatewayDebit | Kind::PayoutCredit | Kind::Refund => {
                 results.institution = event.sender;
                 results.sent_ns = event.sent_ns;
-                match self.pay(event, results.bank) {
+                match self.pay(event, results.bank, loads) {
                     Ok(outcome) => results.outcome = outcome,
                     Err(Answer::Exists(original)) => {
                         results.outcome = Outcome::Exists;
@@ -230,7 +415,7 @@ impl Ledger {
                     Err(Answer::Decline(decline)) => reject(results, decline),
                 }
             }
-            Kind::BankReply => self.reply(event, results),
+            Kind::BankReply => self.reply(event, results, sink),
             Kind::Cutover => {
                 self.cutover(sink);
                 results.outcome = Outcome::BatchClosed;
@@ -252,7 +437,7 @@ impl Ledger {
             let Probe::Found(index) = self.window.probe_current(hold.txn_id) else {
                 unreachable!("a pending payment is in the current generation");
             };
-            self.void(&hold, Outcome::Expired, index);
+            self.void(&hold, Outcome::Expired, index, sink);
             sink.expired(&Expiry {
                 txn_id: hold.txn_id,
                 institution: hold.institution,
@@ -263,10 +448,21 @@ impl Ledger {
         }
     }
 
-    /// A payment that passed authorize and route, routed to `bank`: idempotency, refund,
-    /// liquidity and capacity checks, then the hold.
+    /// A payment that passed authorize and route, routed to `bank`: its id's time, idempotency,
+    /// refund, liquidity and capacity checks, then the hold. `loads`: what the prefetch found in
+    /// the store for its id and its original.
     #[inline]
-    fn pay(&mut self, event: &Event, bank: ParticipantId) -> Result<Outcome, Answer> {
+    fn pay(
+        &mut self,
+        event: &Event,
+        bank: ParticipantId,
+        loads: (Option<Loaded>, Option<Loaded>),
+    ) -> Result<Outcome, Answer> {
+        if let Some(memory) = self.config.memory {
+            memory
+                .judge(event.txn_id, self.clock_ns)
+                .map_err(Answer::Decline)?;
+        }
         let fingerprint = fingerprint(event);
         let vacant = match self.window.probe_current(event.txn_id) {
             Probe::Found(index) => {
@@ -277,8 +473,13 @@ impl Ledger {
         if let Some(finished) = self.window.previous_finished(event.txn_id) {
             return Err(repeat(&finished, fingerprint));
         }
+        if let Some(loaded) = loads.0 {
+            debug_assert_eq!(loaded.payment.txn_id, event.txn_id);
+            return Err(repeat(&stored_record(&loaded.payment, 0), fingerprint));
+        }
+        let mut original = None;
         if event.kind == Kind::Refund {
-            self.check_refund(event)?;
+            original = Some(self.check_refund(event, loads.1)?);
         }
         let hold = Hold {
             txn_id: event.txn_id,
@@ -303,21 +504,32 @@ impl Ledger {
         if exposure > self.caps_fen[debtor_index] {
             return Err(Answer::Decline(Decline::InsufficientLiquidity));
         }
-        // The current generation holds the pending payments and those finished this batch.
-        if self.holds.is_full() || self.window.current_len() >= self.config.window_capacity {
+        // The current generation holds the pending payments and those touched since it began; a
+        // refund also brings its original into it.
+        let records = if original.is_some() { 2 } else { 1 };
+        if self.holds.is_full() || self.window.current_len() + records > self.config.window_capacity
+        {
             return Err(Answer::Decline(Decline::LedgerFull));
         }
         self.pending_fen[debtor_index] += i128::from(event.amount_fen);
-        if event.kind == Kind::Refund {
-            let refundable_fen = self
-                .window
-                .refundable_mut(event.original)
-                .expect("checked refund original is in the window");
-            *refundable_fen -= event.amount_fen;
-        }
+        let vacant = match original {
+            Some(original) => {
+                // The original comes into the current generation (from the previous one or
+                // the store), so it stays in memory while the refund is pending; its slot may
+                // be where this id was to go, so probe again.
+                self.window.bring_to_current(&original);
+                *self
+                    .window
+                    .refundable_mut(event.original)
+                    .expect("the refund's original was just brought in") -= event.amount_fen;
+                match self.window.probe_current(event.txn_id) {
+                    Probe::Vacant(index) => index,
+                    Probe::Found(_) => unreachable!("{:?} was vacant", event.txn_id),
+                }
+            }
+            None => vacant,
+        };
         let position = self.holds.insert(hold);
-        // Nothing was placed since the probe (a refund changed only its original's value), so
-        // the slot is still the empty one for this id.
         self.window.place(
             vacant,
             &Record {
@@ -332,10 +544,34 @@ impl Ledger {
         Ok(Outcome::Forwarded)
     }
 
-    /// The refund rules: the original is a finished, approved debit of this sender with enough
-    /// left to refund.
-    fn check_refund(&self, event: &Event) -> Result<(), Answer> {
-        let Some(original) = self.window.finished(event.original) else {
+    /// The refund rules: the original is a finished, approved debit of this sender, within
+    /// retention, with enough left to refund. Returns the original's record as it stands (from
+    /// the window, or from the store through `loaded`).
+    fn check_refund(&self, event: &Event, loaded: Option<Loaded>) -> Result<Record, Answer> {
+        if let Some(memory) = self.config.memory {
+            match memory.judge(event.original, self.clock_ns) {
+                Err(Decline::TxnIdBeyondRetention) => {
+                    return Err(Answer::Decline(Decline::OriginalBeyondRetention))
+                }
+                Err(_) => return Err(Answer::Decline(Decline::RefundOfUnknownPayment)),
+                Ok(_) => {}
+            }
+        }
+        let found = self.window.finished(event.original).or_else(|| {
+            loaded.map(|loaded| {
+                debug_assert_eq!(loaded.payment.txn_id, event.original);
+                let refundable_fen = if loaded.payment.is_refundable() {
+                    loaded
+                        .payment
+                        .amount_fen
+                        .saturating_sub(loaded.refunded_fen)
+                } else {
+                    0
+                };
+                stored_record(&loaded.payment, refundable_fen)
+            })
+        });
+        let Some(original) = found else {
             return Err(Answer::Decline(if self.window.is_pending(event.original) {
                 Decline::RefundOfUnapprovedPayment
             } else {
@@ -349,14 +585,14 @@ impl Ledger {
         } else if original.value < event.amount_fen {
             Decline::RefundExceedsOriginal
         } else {
-            return Ok(());
+            return Ok(original);
         };
         Err(Answer::Decline(decline))
     }
 
     /// A bank's reply: posts or voids the hold it answers.
     #[inline]
-    fn reply(&mut self, event: &Event, results: &mut Results) {
+    fn reply(&mut self, event: &Event, results: &mut Results, sink: &mut impl LedgerSink) {
         let index = match self.window.probe_current(event.txn_id) {
             Probe::Found(index) => index,
             Probe::Vacant(_) => {
@@ -380,10 +616,10 @@ impl Ledger {
         results.institution = hold.institution;
         results.sent_ns = hold.sent_ns;
         if event.code == REPLY_APPROVE {
-            self.post(&hold, index);
+            self.post(&hold, index, sink);
             results.outcome = Outcome::Approved;
         } else {
-            self.void(&hold, Outcome::Declined, index);
+            self.void(&hold, Outcome::Declined, index, sink);
             results.outcome = Outcome::Declined;
         }
     }
@@ -391,7 +627,7 @@ impl Ledger {
     /// Posts an approved hold (already out of the table) and records it finished in its record,
     /// the current generation's slot `index`.
     #[inline]
-    fn post(&mut self, hold: &Hold, index: usize) {
+    fn post(&mut self, hold: &Hold, index: usize, sink: &mut impl LedgerSink) {
         let amount = i128::from(hold.amount_fen);
         let (debtor, creditor) = (hold.debtor(), hold.creditor());
         self.pending_fen[debtor.index()] -= amount;
@@ -405,6 +641,25 @@ impl Ledger {
             0
         };
         self.window.finish(index, Outcome::Approved, refundable_fen);
+        self.finished(hold, Outcome::Approved, index, sink);
+    }
+
+    /// Tells the sink that the payment in the current generation's slot `index` finished.
+    #[inline]
+    fn finished(&self, hold: &Hold, outcome: Outcome, index: usize, sink: &mut impl LedgerSink) {
+        sink.payment_finished(&StoredPayment {
+            txn_id: hold.txn_id,
+            original: hold.original,
+            fingerprint: self.window.current_record(index).fingerprint,
+            amount_fen: hold.amount_fen,
+            outcome,
+            kind: hold.kind,
+            institution: hold.institution,
+            bank: hold.bank,
+            batch: self.batch_number,
+            finished_sequence: self.sequence,
+            finished_ns: self.clock_ns,
+        });
     }
 
     /// Counts one posting in `participant`'s batch totals.
@@ -422,14 +677,16 @@ impl Ledger {
     /// pending sum and a refund's reservation, and records it finished in its record, the
     /// current generation's slot `index`.
     #[inline]
-    fn void(&mut self, hold: &Hold, outcome: Outcome, index: usize) {
+    fn void(&mut self, hold: &Hold, outcome: Outcome, index: usize, sink: &mut impl LedgerSink) {
         self.pending_fen[hold.debtor().index()] -= i128::from(hold.amount_fen);
         if hold.kind == Kind::Refund {
+            // A pending refund's original is carried with it from generation to generation.
             if let Some(refundable_fen) = self.window.refundable_mut(hold.original) {
                 *refundable_fen += hold.amount_fen;
             }
         }
         self.window.finish(index, outcome, 0);
+        self.finished(hold, outcome, index, sink);
     }
 
     /// Closes the batch: the report, then positions and totals reset, the batch number up, the
@@ -470,8 +727,6 @@ impl Ledger {
         }
         self.posted = posted;
         self.batch_number += 1;
-        self.window
-            .advance(self.holds.len(), self.holds.iter().map(|hold| hold.txn_id));
         sink.batch_closed(report);
     }
 
@@ -594,6 +849,19 @@ fn repeat(record: &Record, fingerprint: u64) -> Answer {
         Answer::Decline(Decline::DuplicateInFlight)
     } else {
         Answer::Exists(record.outcome)
+    }
+}
+
+/// A stored payment as a finished window record, with `refundable_fen` left to refund.
+#[inline]
+fn stored_record(payment: &StoredPayment, refundable_fen: u64) -> Record {
+    Record {
+        txn_id: payment.txn_id,
+        fingerprint: payment.fingerprint,
+        value: refundable_fen,
+        outcome: payment.outcome,
+        kind: payment.kind,
+        institution: payment.institution,
     }
 }
 

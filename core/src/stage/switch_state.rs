@@ -18,7 +18,7 @@ use super::state::{StateError, StateReader, StateWriter};
 use super::{Ledger, LedgerConfig, Route};
 
 /// The version of the format [`save_switch`] writes; [`restore_switch`] reads only this one.
-pub const SWITCH_STATE_VERSION: u8 = 1;
+pub const SWITCH_STATE_VERSION: u8 = 2;
 
 /// Route's and the ledger's state, behind the format version and the fingerprint of the network
 /// they were built for.

@@ -643,9 +643,9 @@ pub(crate) mod tests {
                 WireError::UnknownOutcome { code: 0xff },
             ),
             (
-                "decline 24",
-                with(&answer, HEADER_SIZE + 17, 24),
-                WireError::UnknownDecline { code: 24 },
+                "decline 28",
+                with(&answer, HEADER_SIZE + 17, 28),
+                WireError::UnknownDecline { code: 28 },
             ),
             (
                 "account length 20",

@@ -23,7 +23,7 @@ pub const OUTCOME_CODES: [(Outcome, u8); 10] = [
 pub const DECLINE_NONE: u8 = 0;
 
 /// Every decline reason and its wire code; 0 is [`DECLINE_NONE`].
-pub const DECLINE_CODES: [(Decline, u8); 23] = [
+pub const DECLINE_CODES: [(Decline, u8); 27] = [
     (Decline::BadMac, 1),
     (Decline::UnknownSender, 2),
     (Decline::KindNotAllowed, 3),
@@ -47,6 +47,10 @@ pub const DECLINE_CODES: [(Decline, u8); 23] = [
     (Decline::ReplyFromWrongBank, 21),
     (Decline::AmountOverflow, 22),
     (Decline::LedgerFull, 23),
+    (Decline::TxnIdWithoutTime, 24),
+    (Decline::TxnIdInFuture, 25),
+    (Decline::TxnIdBeyondRetention, 26),
+    (Decline::OriginalBeyondRetention, 27),
 ];
 
 /// `outcome`'s wire code.
@@ -105,7 +109,7 @@ mod tests {
             assert_eq!(decline_from_wire_code(code), Ok(Some(decline)));
         }
         assert_eq!(decline_from_wire_code(DECLINE_NONE), Ok(None));
-        for code in 24..=u8::MAX {
+        for code in 28..=u8::MAX {
             assert_eq!(
                 decline_from_wire_code(code),
                 Err(WireError::UnknownDecline { code })

@@ -696,8 +696,8 @@ fn print_recovery(args: &RunArgs, durable: &Durable) {
     }
 }
 
-/// The ledger's tables sized for the offered rate: a window generation holds one clearing
-/// batch's payments, and the holds table every payment that may wait a whole bank timeout, each
+/// The ledger's tables sized for the offered rate: a window generation holds a span's payments
+/// (two records each at most) and what a turn carries, and the holds table every payment that may wait a whole bank timeout, each
 /// with half again as much room for Poisson bursts. Sizing them for the run rather than for the
 /// largest machine keeps a 180,000/s run's tables in megabytes instead of the defaults' hundreds,
 /// which the ledger would otherwise page in, a fault at a time, while it runs.
@@ -711,8 +711,13 @@ pub(crate) fn ledger_config(args: &RunArgs) -> LedgerConfig {
             ((rate * seconds * 1.5) as usize).clamp(LEDGER_TABLE_CAPACITY_MIN, largest)
         };
         let wait_s = config.bank_timeout_ns as f64 / 1e9 + args.bank_latency_us as f64 / 1e6;
-        config.window_capacity = sized(args.cutover_ms as f64 / 1e3, config.window_capacity);
         config.holds_capacity = sized(wait_s, config.holds_capacity);
+        // A window generation turns by time (its span) unless it fills first: room for two
+        // records a payment over a span, and for what a turn carries (two a hold).
+        let span_s = config.window_span_ns as f64 / 1e9;
+        config.window_capacity = (sized(2.0 * span_s, config.window_capacity)
+            + 2 * config.holds_capacity)
+            .min(LedgerConfig::default().window_capacity);
     }
     config
 }

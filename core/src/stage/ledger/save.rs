@@ -18,7 +18,11 @@
 //! 5. the pending holds, oldest first (`u32` count): txn id, original (`u128` each), amount,
 //!    deadline, send time (`u64` each), kind (`u8`), institution, bank (`u16` each);
 //! 6. the current window generation's records, in the order they were placed (`u32` count);
-//! 7. the previous generation's finished records, in the order they were placed (`u32` count).
+//! 7. the previous generation's finished records, in the order they were placed (`u32` count);
+//! 8. the window's schedule ([`WindowSchedule`](super::WindowSchedule)): span, payments per
+//!    generation, clock, current and previous generation's start, payments in the current one,
+//!    turns; then the window's own turn: its current generation's start and first sequence, the
+//!    turns it has followed and those it made late (`u64` each).
 //!
 //! A record is its txn id (`u128`), fingerprint and value (`u64` each), outcome and kind (`u8`
 //! each) and institution (`u16`). A pending record's value is its hold's place in item 5 (0 for
@@ -60,6 +64,10 @@ const HOLD_SIZE: usize = 16 + 16 + 8 + 8 + 8 + 1 + 2 + 2;
 
 /// Bytes of a record: txn id, fingerprint, value, outcome, kind, institution.
 const RECORD_SIZE: usize = 16 + 8 + 8 + 1 + 1 + 2;
+
+/// Bytes of the window's schedule and turn (item 8): eleven `u64`s.
+#[cfg(test)]
+const SCHEDULE_SIZE: usize = 11 * 8;
 
 /// Bytes before the posted participants: the configuration, the clock, the batch number.
 const HEADER_SIZE: usize = 5 * 8;
@@ -127,6 +135,22 @@ impl Ledger {
         for record in self.window.previous_records() {
             write_record(out, &record);
         }
+        let schedule = self.schedule;
+        for word in [
+            schedule.span_ns,
+            schedule.payments_max,
+            schedule.clock_ns,
+            schedule.current_start_ns,
+            schedule.previous_start_ns,
+            schedule.current_payments,
+            schedule.turns,
+            self.window_turn.start_ns,
+            self.window_turn.first_sequence,
+            self.window_turn.turns_followed,
+            self.window_turn.late_turns,
+        ] {
+            out.write_u64(word);
+        }
     }
 
     /// A ledger for `network` with `config`, in the state [`Ledger::save`] wrote; refused if the
@@ -163,7 +187,57 @@ impl Ledger {
         ledger.restore_current(input, &members, &places)?;
         ledger.restore_previous(input, &members)?;
         ledger.check_refund_reservations()?;
+        ledger.restore_schedule(input)?;
         Ok(ledger)
+    }
+
+    /// Item 8: the window's schedule and its own turn.
+    fn restore_schedule(&mut self, input: &mut StateReader) -> Result<(), StateError> {
+        let configured = self.config.schedule();
+        for (what, expected) in [
+            ("the window's generation span", configured.span_ns),
+            (
+                "the window's payments per generation",
+                configured.payments_max,
+            ),
+        ] {
+            let saved = input.read_u64(what)?;
+            if saved != expected {
+                return Err(StateError::new(
+                    what,
+                    format!(
+                        "the state was saved by a ledger configured with {saved}, this one is \
+                         configured with {expected}"
+                    ),
+                ));
+            }
+        }
+        let mut schedule = configured;
+        schedule.clock_ns = input.read_u64("the window schedule's clock")?;
+        schedule.current_start_ns = input.read_u64("the current generation's start")?;
+        schedule.previous_start_ns = input.read_u64("the previous generation's start")?;
+        schedule.current_payments = input.read_u64("the current generation's payments")?;
+        schedule.turns = input.read_u64("the window schedule's turns")?;
+        let turn = super::WindowTurn {
+            start_ns: input.read_u64("the window's own current start")?,
+            first_sequence: input.read_u64("the window's first sequence")?,
+            turns_followed: input.read_u64("the window's turns followed")?,
+            late_turns: input.read_u64("the window's late turns")?,
+        };
+        if schedule.previous_start_ns > schedule.current_start_ns
+            || schedule.current_start_ns > schedule.clock_ns
+            || schedule.clock_ns != self.clock_ns
+            || turn.turns_followed > schedule.turns
+            || turn.start_ns > schedule.clock_ns
+        {
+            return Err(StateError::new(
+                "the window schedule",
+                "its times or turns are out of order, or its clock is not the ledger's",
+            ));
+        }
+        self.schedule = schedule;
+        self.window_turn = turn;
+        Ok(())
     }
 
     /// Item 3: the participants posted to in the open batch, their positions and totals.
@@ -625,6 +699,9 @@ mod tests {
         bank_timeout_ns: 1_000_000,
         holds_capacity: 8,
         window_capacity: 16,
+        // The window turns at the cutover's event time (13), as batches once turned it.
+        window_span_ns: 13,
+        memory: None,
     };
 
     fn apply(ledger: &mut Ledger, event: Event, at: u64) -> Results {
@@ -746,7 +823,7 @@ mod tests {
         let bytes = saved(&ledger);
         let layout = Layout::of(&bytes);
         assert_eq!(
-            (bytes.len() - layout.previous) / RECORD_SIZE,
+            (bytes.len() - SCHEDULE_SIZE - layout.previous) / RECORD_SIZE,
             1,
             "the stale carried copy is not saved"
         );

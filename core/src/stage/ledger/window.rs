@@ -1,14 +1,16 @@
-//! [`Window`]: the idempotency (retention) window, the payments of the current and the previous
-//! clearing batch by `txn_id`, and the [`fingerprint`] that compares a repeat's fields.
+//! [`Window`]: the in-memory window, the payments touched in the last few seconds of event time
+//! by `txn_id`, and the [`fingerprint`] that compares a repeat's fields. What is older lives in
+//! the store ([`crate::store`]) and comes back through the prefetch.
 //!
 //! Two generations, each a [`Table`] sized once. The current one holds every pending payment
-//! (its record points at the hold) and every payment that finished in the current batch; the
-//! previous one the payments that finished in the batch before. A payment is placed in the
-//! current generation and finishes in its slot. A cutover empties the previous generation and
-//! makes it the new current one, which drops everything that finished two batches ago, and
-//! carries the pending payments over into it (they finish in the batch they finish in). Their
-//! stale copies left in the previous generation are never read: a lookup tries the current
-//! generation first and the id is there, and reads of the previous one skip pending records.
+//! (its record points at the hold), every payment placed or finished since it began, and the
+//! originals of refunds placed since; the previous one what the generation before held. A turn
+//! ([`WindowSchedule`](super::WindowSchedule) says when; clearing batches have nothing to do
+//! with it) empties the previous generation and makes it the new current one, which drops what
+//! was touched two generations ago, and carries the pending payments, and the originals of
+//! pending refunds, over into it. Their copies left in the previous generation are never read:
+//! a lookup tries the current generation first and the id is there, and reads of the previous
+//! one skip pending records.
 
 use crate::event::{Event, Outcome, TxnId};
 
@@ -130,22 +132,33 @@ impl Window {
         self.current.len() - pending_count + self.previous_finished
     }
 
-    /// The cutover: drops the previous generation, starts a new current one in its allocation
-    /// and carries the `pending` payments into it. Costs a lookup and a write per pending hold.
-    pub fn advance(&mut self, pending_count: usize, pending: impl Iterator<Item = TxnId>) {
+    /// A turn: drops the previous generation, starts a new current one in its allocation and
+    /// carries the `carried` payments into it (the pending ones, of which there are
+    /// `pending_count`, and the originals of pending refunds). Costs a lookup and a write per
+    /// carried id.
+    pub fn advance(&mut self, pending_count: usize, carried: impl Iterator<Item = TxnId>) {
         self.previous.clear();
         std::mem::swap(&mut self.current, &mut self.previous);
         self.previous_finished = self.previous.len() - pending_count;
-        for txn_id in pending {
-            let record = self
-                .previous
-                .get(txn_id)
-                .expect("a pending payment is in the current generation");
-            debug_assert!(record.is_pending());
-            let Probe::Vacant(index) = self.current.probe(txn_id) else {
-                unreachable!("{txn_id:?} carried over twice");
+        for txn_id in carried {
+            // An original may have left memory already (a refund restored from a snapshot
+            // whose original was in the store); the store still has it.
+            let Some(record) = self.previous.get(txn_id) else {
+                continue;
             };
-            self.current.write(index, &record);
+            if let Probe::Vacant(index) = self.current.probe(txn_id) {
+                self.current.write(index, &record);
+            }
+        }
+    }
+
+    /// Brings the finished `record` into the current generation if its id is not there: from
+    /// the previous generation, or loaded from the store. The caller keeps the generation within
+    /// capacity.
+    #[inline]
+    pub fn bring_to_current(&mut self, record: &Record) {
+        if let Probe::Vacant(index) = self.current.probe(record.txn_id) {
+            self.current.write(index, record);
         }
     }
 
@@ -156,16 +169,17 @@ impl Window {
     }
 
     /// The finished records of the previous generation, in the order they were placed; the
-    /// stale copies of payments carried over at the cutover, which no read sees, are left out.
+    /// copies of payments carried over at a turn (or brought back by a refund), which no read
+    /// sees, are left out.
     pub fn previous_records(&self) -> impl Iterator<Item = Record> + '_ {
-        self.previous
-            .records()
-            .filter(|record| !record.is_pending())
+        self.previous.records().filter(|record| {
+            !record.is_pending() && matches!(self.current.probe(record.txn_id), Probe::Vacant(_))
+        })
     }
 
-    /// Finished records in the previous generation.
+    /// Finished records in the previous generation that no read of the current one hides.
     pub fn previous_finished_count(&self) -> usize {
-        self.previous_finished
+        self.previous_records().count()
     }
 
     /// Places `record` in the current generation (a restore): false, and nothing placed, if its

@@ -1,0 +1,513 @@
+//! [`PaymentStore`]: the switch's long memory. Every finished payment, by transaction id, for as
+//! long as retention lasts, in an embedded LSM (fjall); the ledger's in-memory window holds the
+//! last seconds, the store everything older.
+//!
+//! # Layout
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `mod.rs` | [`PaymentStore`], [`StoreError`], [`Loaded`], the partitions by the id's hour |
+//! | `record.rs` | [`StoredPayment`], [`StoredRefund`]: the records and their byte encodings |
+//!
+//! # Derived state
+//!
+//! The journal is the durability; the store is what the ledger's decisions left behind, and a
+//! replay of the journal writes it again, byte for byte. So it is written without a sync, after
+//! the journal has made the events durable, and read *as of a sequence*: a record finished at
+//! sequence `f` exists for a reader at `s` only when `f < s`. A store that ran ahead of a
+//! snapshot (the process was killed after the store wrote and before the next snapshot) is
+//! therefore read exactly as it was when the snapshot was taken. What was refunded from a
+//! payment is kept as a [`StoredRefund`] entry per approved refund, never by rewriting the
+//! payment, so every record is written once.
+//!
+//! # Partitions by time
+//!
+//! A payment lives in the partition of its id's hour (`h2026120714`: the id was made between
+//! 14:00 and 15:00 UTC on 2026-12-07); its refunds' entries live beside it. A lookup goes to
+//! one partition, computed from the id. Retention drops whole partitions, never key by key: a
+//! partition whose hour ended before the retention horizon is deleted in one step. Ids with no
+//! valid date and time (tests that number their payments 1, 2, 3) share partition `h0`, which
+//! retention never drops.
+
+mod record;
+
+pub use record::{
+    key_txn_id, payment_key, refund_key, RecordError, StoredPayment, StoredRefund,
+    PAYMENT_VALUE_BYTES, RECORD_VERSION, REFUND_VALUE_BYTES,
+};
+
+use std::path::{Path, PathBuf};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions};
+
+use crate::constants::{STORE_CACHE_BYTES, STORE_WORKER_THREADS};
+use crate::event::TxnId;
+
+/// The meta partition's name: what the store has been written through.
+const META: &str = "meta";
+/// The meta key holding the count of events the store has taken (a sequence: everything below
+/// it is written).
+const THROUGH_KEY: &[u8] = b"through";
+/// The meta key holding the store's format.
+const FORMAT_KEY: &[u8] = b"format";
+
+/// Seconds in an hour: a partition's span.
+const PARTITION_SPAN_S: u64 = 3_600;
+
+/// Why the store cannot do what was asked.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The engine failed (I/O, a damaged file, a poisoned journal).
+    Engine(String),
+    /// A record's bytes are not a record.
+    Record {
+        /// The key it was under.
+        txn_id: TxnId,
+        /// What is wrong.
+        error: RecordError,
+    },
+    /// The store has no meta record: it was never finished being created, or it is not a
+    /// Clearway store.
+    NoMeta,
+    /// The store was written in another format.
+    Format(u64),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Engine(error) => write!(formatter, "the store's engine failed: {error}"),
+            StoreError::Record { txn_id, error } => {
+                write!(formatter, "the store holds {error} under {txn_id}")
+            }
+            StoreError::NoMeta => formatter.write_str("the store has no meta record"),
+            StoreError::Format(format) => write!(
+                formatter,
+                "the store is in format {format}, this build writes {}",
+                u64::from(RECORD_VERSION)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<fjall::Error> for StoreError {
+    fn from(error: fjall::Error) -> Self {
+        StoreError::Engine(error.to_string())
+    }
+}
+
+/// What the prefetch found in the store for one event, handed to the ledger in sequence order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The event it was loaded for.
+    pub sequence: u64,
+    /// Loaded for the event's original (a refund) rather than for its own id.
+    pub for_original: bool,
+    /// The finished payment.
+    pub payment: StoredPayment,
+    /// What approved refunds took from it before the event (only loaded for an original).
+    pub refunded_fen: u64,
+}
+
+/// The store: see the module documentation. Cloning gives another handle on the same store, for
+/// another thread.
+#[derive(Clone)]
+pub struct PaymentStore {
+    db: Database,
+    meta: Keyspace,
+    /// Partitions this handle has opened, by hour (few: retention's hours).
+    partitions: Vec<(u64, Keyspace)>,
+    path: PathBuf,
+}
+
+/// The hour of `txn_id`'s own time, or 0 for an id with no valid date.
+pub fn partition_hour(txn_id: TxnId) -> u64 {
+    txn_id
+        .unix_s()
+        .map_or(0, |unix_s| unix_s / PARTITION_SPAN_S)
+}
+
+/// A partition's name from its hour.
+fn partition_name(hour: u64) -> String {
+    if hour == 0 {
+        return "h0".to_string();
+    }
+    let id = TxnId::at(hour * PARTITION_SPAN_S, 0);
+    let second = id.unix_s().map_or(0, |unix_s| unix_s % 86_400);
+    format!("h{}{:02}", id.date(), second / PARTITION_SPAN_S)
+}
+
+/// The hour a partition's name stands for.
+fn partition_hour_of(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix('h')?;
+    if digits == "0" {
+        return Some(0);
+    }
+    if digits.len() != 10 {
+        return None;
+    }
+    let date: u32 = digits[..8].parse().ok()?;
+    let hour: u64 = digits[8..].parse().ok()?;
+    let day_s = TxnId::new(date, 0).unix_s()?;
+    (hour < 24).then_some(day_s / PARTITION_SPAN_S + hour)
+}
+
+impl PaymentStore {
+    /// Opens the store at `path`, creating it if the folder is empty or missing. A store that
+    /// exists must have its meta record in this build's format.
+    pub fn open(path: &Path) -> Result<PaymentStore, StoreError> {
+        let fresh = std::fs::read_dir(path).map_or(true, |mut dir| dir.next().is_none());
+        let db = Database::builder(path)
+            .cache_size(STORE_CACHE_BYTES)
+            .worker_threads(STORE_WORKER_THREADS)
+            .manual_journal_persist(true)
+            .open()?;
+        Self::with_db(db, path, fresh)
+    }
+
+    /// A store in `path` removed when the last handle is dropped: what a run without a data
+    /// directory uses, so that it measures the pipeline a node runs.
+    pub fn temporary(path: &Path) -> Result<PaymentStore, StoreError> {
+        let db = Database::builder(path)
+            .cache_size(STORE_CACHE_BYTES)
+            .worker_threads(STORE_WORKER_THREADS)
+            .manual_journal_persist(true)
+            .temporary(true)
+            .open()?;
+        Self::with_db(db, path, true)
+    }
+
+    fn with_db(db: Database, path: &Path, fresh: bool) -> Result<PaymentStore, StoreError> {
+        let meta = db.keyspace(META, KeyspaceCreateOptions::default)?;
+        match meta.get(FORMAT_KEY)? {
+            Some(format) => {
+                let format =
+                    u64::from_le_bytes(format.as_ref().try_into().map_err(|_| StoreError::NoMeta)?);
+                if format != u64::from(RECORD_VERSION) {
+                    return Err(StoreError::Format(format));
+                }
+            }
+            None if fresh => {
+                let mut batch = db.batch();
+                batch.insert(&meta, FORMAT_KEY, u64::from(RECORD_VERSION).to_le_bytes());
+                batch.insert(&meta, THROUGH_KEY, 0u64.to_le_bytes());
+                batch.commit()?;
+            }
+            None => return Err(StoreError::NoMeta),
+        }
+        Ok(PaymentStore {
+            db,
+            meta,
+            partitions: Vec::new(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where it lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The count of events the store has been written through: every payment that finished at
+    /// a lower sequence is in it.
+    pub fn through(&self) -> Result<u64, StoreError> {
+        let bytes = self.meta.get(THROUGH_KEY)?.ok_or(StoreError::NoMeta)?;
+        Ok(u64::from_le_bytes(
+            bytes.as_ref().try_into().map_err(|_| StoreError::NoMeta)?,
+        ))
+    }
+
+    /// The partition for `hour`, opened (and, with `create`, created) once per handle.
+    fn partition(&mut self, hour: u64, create: bool) -> Result<Option<Keyspace>, StoreError> {
+        if let Some((_, keyspace)) = self.partitions.iter().find(|(at, _)| *at == hour) {
+            return Ok(Some(keyspace.clone()));
+        }
+        let name = partition_name(hour);
+        if !create && !self.db.keyspace_exists(&name) {
+            return Ok(None);
+        }
+        let keyspace = self.db.keyspace(&name, KeyspaceCreateOptions::default)?;
+        self.partitions.push((hour, keyspace.clone()));
+        Ok(Some(keyspace))
+    }
+
+    /// The finished payment `txn_id` as of sequence `as_of` (finished below it), if any.
+    pub fn payment(
+        &mut self,
+        txn_id: TxnId,
+        as_of: u64,
+    ) -> Result<Option<StoredPayment>, StoreError> {
+        let Some(partition) = self.partition(partition_hour(txn_id), false)? else {
+            return Ok(None);
+        };
+        let Some(bytes) = partition.get(payment_key(txn_id))? else {
+            return Ok(None);
+        };
+        let payment = StoredPayment::decode(txn_id, &bytes)
+            .map_err(|error| StoreError::Record { txn_id, error })?;
+        Ok((payment.finished_sequence < as_of).then_some(payment))
+    }
+
+    /// The finished payment `txn_id` and what approved refunds took from it, both as of sequence
+    /// `as_of`: one prefix read.
+    pub fn original(
+        &mut self,
+        txn_id: TxnId,
+        as_of: u64,
+    ) -> Result<Option<(StoredPayment, u64)>, StoreError> {
+        let Some(partition) = self.partition(partition_hour(txn_id), false)? else {
+            return Ok(None);
+        };
+        let mut payment = None;
+        let mut refunded_fen = 0u64;
+        for entry in partition.prefix(payment_key(txn_id)) {
+            let (key, value) = entry.into_inner()?;
+            if key.len() == 16 {
+                let found = StoredPayment::decode(txn_id, &value)
+                    .map_err(|error| StoreError::Record { txn_id, error })?;
+                if found.finished_sequence >= as_of {
+                    return Ok(None);
+                }
+                payment = Some(found);
+            } else {
+                let refund = StoredRefund::decode(&key, &value)
+                    .map_err(|error| StoreError::Record { txn_id, error })?;
+                if refund.finished_sequence < as_of {
+                    refunded_fen = refunded_fen.saturating_add(refund.amount_fen);
+                }
+            }
+        }
+        Ok(payment.map(|payment| (payment, refunded_fen)))
+    }
+
+    /// Writes `payments` (and, for each approved refund among them, its entry under its
+    /// original) and records that the store is written through sequence `through`, in one atomic
+    /// batch. No sync: the journal is the durability.
+    pub fn write(&mut self, payments: &[StoredPayment], through: u64) -> Result<(), StoreError> {
+        let mut batch = self.db.batch();
+        for payment in payments {
+            let partition = self
+                .partition(partition_hour(payment.txn_id), true)?
+                .expect("created");
+            batch.insert(&partition, payment_key(payment.txn_id), payment.encode());
+            if payment.kind == crate::event::Kind::Refund
+                && payment.outcome == crate::event::Outcome::Approved
+            {
+                let partition = self
+                    .partition(partition_hour(payment.original), true)?
+                    .expect("created");
+                let refund = StoredRefund {
+                    original: payment.original,
+                    txn_id: payment.txn_id,
+                    amount_fen: payment.amount_fen,
+                    finished_sequence: payment.finished_sequence,
+                };
+                batch.insert(
+                    &partition,
+                    refund_key(payment.original, payment.txn_id),
+                    refund.encode(),
+                );
+            }
+        }
+        batch.insert(&self.meta, THROUGH_KEY, through.to_le_bytes());
+        batch.commit()?;
+        Ok(())
+    }
+
+    /// Drops every partition whose hour ended at or before `horizon_unix_s`: the payments whose
+    /// ids are beyond retention. Returns how many it dropped.
+    pub fn expire(&mut self, horizon_unix_s: u64) -> Result<usize, StoreError> {
+        let mut dropped = 0;
+        for name in self.db.list_keyspace_names() {
+            let Some(hour) = partition_hour_of(&name) else {
+                continue;
+            };
+            if hour == 0 || (hour + 1) * PARTITION_SPAN_S > horizon_unix_s {
+                continue;
+            }
+            let keyspace = self.db.keyspace(&name, KeyspaceCreateOptions::default)?;
+            self.partitions.retain(|(at, _)| *at != hour);
+            self.db.delete_keyspace(keyspace)?;
+            dropped += 1;
+        }
+        Ok(dropped)
+    }
+
+    /// Forgets the partitions this handle opened whose hour ended at or before `horizon_unix_s`
+    /// (another handle may drop them).
+    pub fn forget_before(&mut self, horizon_unix_s: u64) {
+        self.partitions
+            .retain(|(hour, _)| *hour == 0 || (hour + 1) * PARTITION_SPAN_S > horizon_unix_s);
+    }
+
+    /// The partitions' hours, oldest first.
+    pub fn partition_hours(&self) -> Vec<u64> {
+        let mut hours: Vec<u64> = self
+            .db
+            .list_keyspace_names()
+            .iter()
+            .filter_map(|name| partition_hour_of(name))
+            .collect();
+        hours.sort_unstable();
+        hours
+    }
+
+    /// Bytes on disk: tables, blobs and the engine's journal.
+    pub fn disk_bytes(&self) -> u64 {
+        self.db.disk_space().unwrap_or(0)
+    }
+
+    /// Reads every record and decodes it: the payments and refund entries it holds, or the
+    /// first damaged one.
+    pub fn verify(&mut self) -> Result<StoreCounts, StoreError> {
+        let mut counts = StoreCounts::default();
+        for hour in self.partition_hours() {
+            let partition = self.partition(hour, false)?.expect("listed");
+            for entry in partition.iter() {
+                let (key, value) = entry.into_inner()?;
+                let txn_id = key_txn_id(&key).map_err(|error| StoreError::Record {
+                    txn_id: TxnId::NONE,
+                    error,
+                })?;
+                if key.len() == 16 {
+                    StoredPayment::decode(txn_id, &value)
+                        .map_err(|error| StoreError::Record { txn_id, error })?;
+                    counts.payments += 1;
+                } else {
+                    StoredRefund::decode(&key, &value)
+                        .map_err(|error| StoreError::Record { txn_id, error })?;
+                    counts.refunds += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// What [`PaymentStore::verify`] counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Finished payments.
+    pub payments: u64,
+    /// Approved refunds' entries.
+    pub refunds: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Kind, Outcome, ParticipantId};
+
+    fn payment(txn_id: TxnId, kind: Kind, outcome: Outcome, sequence: u64) -> StoredPayment {
+        StoredPayment {
+            txn_id,
+            original: TxnId::NONE,
+            fingerprint: 7,
+            amount_fen: 1_000,
+            outcome,
+            kind,
+            institution: ParticipantId(1),
+            bank: ParticipantId(2),
+            batch: 1,
+            finished_sequence: sequence,
+            finished_ns: sequence * 10,
+        }
+    }
+
+    fn folder(name: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("clearway-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        path
+    }
+
+    #[test]
+    fn partition_names_round_trip_to_their_hour() {
+        let id = TxnId::at(1_796_686_205, 1);
+        let hour = partition_hour(id);
+        assert_eq!(partition_name(hour), "h2026120723");
+        assert_eq!(partition_hour_of("h2026120723"), Some(hour));
+        assert_eq!(partition_hour(TxnId(7)), 0);
+        assert_eq!(partition_name(0), "h0");
+        assert_eq!(partition_hour_of("h0"), Some(0));
+        assert_eq!(partition_hour_of("meta"), None);
+        assert_eq!(partition_hour_of("h2026120799"), None);
+    }
+
+    #[test]
+    fn a_payment_is_found_as_of_a_later_sequence_only_with_its_refunds() {
+        let path = folder("as-of");
+        let mut store = PaymentStore::open(&path).unwrap();
+        assert_eq!(store.through().unwrap(), 0);
+        let original = TxnId::at(1_796_686_205, 1);
+        let refund_id = TxnId::at(1_796_690_000, 2);
+        let debit = payment(original, Kind::AgreementDebit, Outcome::Approved, 10);
+        let mut refund = payment(refund_id, Kind::Refund, Outcome::Approved, 20);
+        refund.original = original;
+        refund.amount_fen = 300;
+        store.write(&[debit], 11).unwrap();
+        store.write(&[refund], 21).unwrap();
+        assert_eq!(store.through().unwrap(), 21);
+        assert_eq!(store.payment(original, 10).unwrap(), None);
+        assert_eq!(store.payment(original, 11).unwrap(), Some(debit));
+        assert_eq!(store.original(original, 11).unwrap(), Some((debit, 0)));
+        assert_eq!(store.original(original, 21).unwrap(), Some((debit, 300)));
+        assert_eq!(store.payment(refund_id, 21).unwrap(), Some(refund));
+        assert_eq!(
+            store.payment(TxnId::at(1_796_686_205, 9), 99).unwrap(),
+            None
+        );
+        assert_eq!(
+            store.verify().unwrap(),
+            StoreCounts {
+                payments: 2,
+                refunds: 1
+            }
+        );
+        drop(store);
+        let mut again = PaymentStore::open(&path).unwrap();
+        assert_eq!(again.through().unwrap(), 21);
+        assert_eq!(again.original(original, 99).unwrap(), Some((debit, 300)));
+        drop(again);
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn expiry_drops_whole_hours_past_the_horizon() {
+        let path = folder("expiry");
+        let mut store = PaymentStore::open(&path).unwrap();
+        let old = TxnId::at(1_796_680_000, 1); // 21:46
+        let new = TxnId::at(1_796_686_205, 1); // 23:30
+        let numbered = TxnId(5);
+        store
+            .write(
+                &[
+                    payment(old, Kind::PayoutCredit, Outcome::Declined, 1),
+                    payment(new, Kind::PayoutCredit, Outcome::Expired, 2),
+                    payment(numbered, Kind::PayoutCredit, Outcome::Expired, 3),
+                ],
+                4,
+            )
+            .unwrap();
+        assert_eq!(store.partition_hours().len(), 3);
+        // 22:00 ends the 21:00 hour.
+        assert_eq!(store.expire(1_796_680_800).unwrap(), 1);
+        assert_eq!(store.payment(old, 9).unwrap(), None);
+        assert!(store.payment(new, 9).unwrap().is_some());
+        assert!(store.payment(numbered, 9).unwrap().is_some());
+        assert_eq!(store.expire(1_796_680_800).unwrap(), 0);
+        drop(store);
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn a_folder_that_is_not_an_empty_store_is_refused() {
+        let path = folder("not-a-store");
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("stray"), b"x").unwrap();
+        assert!(PaymentStore::open(&path).is_err());
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+}
