@@ -57,8 +57,11 @@ pub const WORKERS_PER_STAGE_MAX: usize = 256;
 /// so 25 buckets cover every batch up to [`RING_CAPACITY_MAX`].
 pub const BATCH_SIZE_BUCKET_COUNT: usize = 25;
 
-/// The length of a stage's name, which also names its threads and appears in every report.
-pub const STAGE_NAME_LENGTH_MAX: usize = 32;
+/// The length of a stage's name, which also names its threads and appears in every report: 48
+/// bytes, room for a stage named by the switch's six steps joined with `-`
+/// (`authorize-route-prefetch-ledger-store-egress`, 44 bytes). (The operating system keeps only
+/// the first 15 bytes of a thread's name; the reports keep the whole.)
+pub const STAGE_NAME_LENGTH_MAX: usize = 48;
 
 /// Core ids a thread may be pinned to are below this: Linux's `cpu_set_t` holds 1,024 bits
 /// (`CPU_SETSIZE`), and `libc` panics rather than fails when asked to set a bit beyond it.

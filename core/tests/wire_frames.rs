@@ -6,8 +6,9 @@
 use clearway_core::constants::{ACCOUNT_LENGTH_MAX, ERROR_REASON_LENGTH_MAX, FRAME_SIZE_MAX};
 use clearway_core::event::{Account, Kind, Mac, ParticipantId, TxnId};
 use clearway_core::wire::{
-    decode, encode, Answer, Decoded, ErrorFrame, Forward, Frame, FrameReader, Hello, Reason,
-    Signed, Welcome, WireError, DECLINE_CODES, HEADER_SIZE, OUTCOME_CODES,
+    decode, encode, Answer, Decoded, ErrorFrame, Forward, Frame, FrameReader, FrameType, Hello,
+    QueryStatus, Reason, Signed, Status, Welcome, WireError, DECLINE_CODES, HEADER_SIZE,
+    OUTCOME_CODES,
 };
 use proptest::prelude::*;
 
@@ -94,6 +95,29 @@ fn frame() -> impl Strategy<Value = Frame> {
                 })
             }),
         any::<u128>().prop_map(|txn_id| Frame::Busy(TxnId(txn_id))),
+        any::<u128>().prop_map(|txn_id| Frame::Query(TxnId(txn_id))),
+        (
+            (
+                any::<u128>(),
+                0..QueryStatus::ALL.len(),
+                0..OUTCOME_CODES.len(),
+                0..Kind::ALL.len()
+            ),
+            (any::<u64>(), any::<u64>(), any::<u64>()),
+        )
+            .prop_map(
+                |((txn_id, status, outcome, kind), (amount_fen, batch, finished_ns))| {
+                    Frame::Status(Status {
+                        txn_id: TxnId(txn_id),
+                        status: QueryStatus::ALL[status],
+                        outcome: OUTCOME_CODES[outcome].0,
+                        kind: Kind::ALL[kind],
+                        amount_fen,
+                        batch,
+                        finished_ns,
+                    })
+                }
+            ),
         (any::<u16>(), any::<String>()).prop_map(|(code, text)| {
             Frame::Error(ErrorFrame {
                 code,
@@ -168,7 +192,7 @@ proptest! {
 
     #[test]
     fn bytes_with_a_valid_header_decode_without_panicking(
-        frame_type in prop::sample::select(vec![0x01u8, 0x02, 0x10, 0x11, 0x12, 0x13, 0x14, 0x20, 0x30, 0x31, 0x32]),
+        frame_type in prop::sample::select(FrameType::ALL.map(|frame_type| frame_type as u8).to_vec()),
         length in 0u32..=(FRAME_SIZE_MAX as u32),
         body in proptest::collection::vec(any::<u8>(), 0..FRAME_SIZE_MAX),
     ) {
@@ -177,6 +201,39 @@ proptest! {
         bytes.extend_from_slice(&body);
         if let Ok(Decoded::Frame(frame, size)) = decode(&bytes) {
             prop_assert_eq!(encoded(&frame), bytes[..size].to_vec());
+        }
+    }
+
+    #[test]
+    fn a_status_with_any_status_outcome_and_kind_byte_decodes_or_names_the_byte(
+        txn_id in any::<u128>(),
+        codes in any::<[u8; 3]>(),
+        fields in any::<[u8; 24]>(),
+    ) {
+        let mut bytes = encoded(&Frame::Status(Status::bare(TxnId(txn_id), QueryStatus::Unknown)));
+        bytes[HEADER_SIZE + 16..HEADER_SIZE + 19].copy_from_slice(&codes);
+        bytes[HEADER_SIZE + 19..].copy_from_slice(&fields);
+        let [status, outcome, kind] = codes;
+        match decode(&bytes) {
+            Ok(Decoded::Frame(Frame::Status(decoded), size)) => {
+                prop_assert_eq!(size, bytes.len());
+                prop_assert_eq!(decoded.status as u8, status);
+                prop_assert_eq!(decoded.kind as u8, kind);
+                prop_assert_eq!(encoded(&Frame::Status(decoded)), bytes);
+            }
+            Err(WireError::UnknownQueryStatus { code }) => {
+                prop_assert_eq!(code, status);
+                prop_assert!(usize::from(status) >= QueryStatus::ALL.len());
+            }
+            Err(WireError::UnknownOutcome { code }) => {
+                prop_assert_eq!(code, outcome);
+                prop_assert!(usize::from(outcome) >= OUTCOME_CODES.len());
+            }
+            Err(WireError::UnknownKind { code }) => {
+                prop_assert_eq!(code, kind);
+                prop_assert!(usize::from(kind) >= Kind::ALL.len());
+            }
+            other => prop_assert!(false, "{:?}", other),
         }
     }
 

@@ -56,10 +56,12 @@ pub const SEGMENT_SIZE_MIB_DEFAULT: u64 = 64;
 pub const SNAPSHOT_EVERY_EVENTS_DEFAULT: u64 = 2_000_000;
 
 /// Bits a durable start's first sequence is shifted by to give its transaction ids their own
-/// range: a start may send 2^40 ids (~70 days at 180,000 payments/s) before reaching the next
-/// start's range, which begins at least one journaled event (2^40 ids) later; and the offset
-/// stays below the load generator's never-sent bit (2^95) for journals under 2^55 events.
-pub const TXN_ID_OFFSET_SHIFT: u32 = 40;
+/// range: a start may send 2^24 ids per event the journal holds before it (16.7 M) before
+/// reaching the next start's range, which begins at least one journaled event (2^24 ids) later;
+/// ids also carry the second they were made in, so two starts seconds apart never share one.
+/// The offset stays below the load generator's never-sent bit (2^78, under the 79 bits a
+/// transaction id keeps for its sequence) for journals under 2^54 events.
+pub const TXN_ID_OFFSET_SHIFT: u32 = 24;
 
 /// Connections a node holds at once, greeting ones included. The generated network's 115
 /// institutions with 2 connections each and its 424 banks with one make ~650; six times that
@@ -167,9 +169,10 @@ pub const WRITE_WAIT_SLICE_US: u64 = 50;
 pub const WRITE_STALL_MAX_NS: u64 = 10_000_000_000;
 
 /// Shift applied to the wall clock's nanoseconds since the Unix epoch to make `clearway load`'s
-/// transaction id offset: 2^61 ns (year 2043) << 24 is 2^85, below the load generator's
-/// never-sent bit (2^95), and 2^24 ids (16.7 M, over 800 s at 20,000 payments/s) fit between
-/// two starts one nanosecond apart; two starts a second apart are 2^54 ids apart.
+/// transaction id offset: 2^24 ids (16.7 M, over 800 s at 20,000 payments/s) fit between two
+/// starts one nanosecond apart. The offset wraps below the load generator's never-sent bit
+/// (2^78, `Institutions::numbered_from`); ids also carry the second they were made in, so two
+/// starts a second apart never share one.
 pub const LOAD_ID_OFFSET_SHIFT: u32 = 24;
 
 /// Readiness events `clearway load`'s reader takes from one poll: 1,024 covers every connection

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clearway_core::event::MacMode;
 use clearway_core::network::Network;
-use clearway_core::stage::LedgerConfig;
+use clearway_core::stage::{LedgerConfig, LongMemory};
 use serde::{Deserialize, Serialize};
 
 /// The manifest's file name.
@@ -18,7 +18,7 @@ pub const MANIFEST_FILE: &str = "clearway.json";
 /// A copy of the network file the directory was made with.
 pub const NETWORK_FILE: &str = "network.toml";
 /// The manifest format this build writes and reads.
-const MANIFEST_FORMAT: u32 = 1;
+const MANIFEST_FORMAT: u32 = 2;
 
 /// Where the network came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,11 @@ pub struct Manifest {
     pub holds_capacity: usize,
     /// The ledger's window generation.
     pub window_capacity: usize,
+    /// Nanoseconds since 1970-01-01 UTC at event time zero: what the ledger judges ids' own
+    /// times against.
+    pub epoch_unix_ns: u64,
+    /// How long a decided payment is remembered, ns.
+    pub retention_ns: u64,
 }
 
 /// A data directory's manifest and the network it names, loaded.
@@ -85,6 +90,8 @@ impl Manifest {
             bank_timeout_ns: config.bank_timeout_ns,
             holds_capacity: config.holds_capacity,
             window_capacity: config.window_capacity,
+            epoch_unix_ns: config.memory.map_or(0, |memory| memory.epoch_unix_ns),
+            retention_ns: config.memory.map_or(0, |memory| memory.retention_ns),
         }
     }
 
@@ -94,6 +101,10 @@ impl Manifest {
             bank_timeout_ns: self.bank_timeout_ns,
             holds_capacity: self.holds_capacity,
             window_capacity: self.window_capacity,
+            memory: (self.retention_ns > 0).then_some(LongMemory {
+                retention_ns: self.retention_ns,
+                epoch_unix_ns: self.epoch_unix_ns,
+            }),
             ..LedgerConfig::default()
         }
     }
@@ -201,6 +212,10 @@ mod tests {
             bank_timeout_ns: 7_000_000,
             holds_capacity: 1 << 12,
             window_capacity: 1 << 14,
+            memory: Some(LongMemory {
+                retention_ns: 600_000_000_000,
+                epoch_unix_ns: 1_796_686_205_000_000_000,
+            }),
             ..LedgerConfig::default()
         };
         let manifest = Manifest::new(

@@ -30,7 +30,7 @@
 //! | `compare/` | `clearway compare`: runs against a baseline's, judged beyond thresholds and noise; `--ab` |
 //! | `hlog.rs` | HdrHistogram interval logs (`.hlog`): written by `run` and `load`, read by `merge` and `report` |
 //! | `hgrm.rs` | the percentile spectrum as text (`.hgrm`) |
-//! | `ledger/` | `clearway ledger`: verify, replay, export, settlement |
+//! | `ledger/` | `clearway ledger`: verify, replay, export, settlement, payment |
 //! | `plan/` | `clearway plan`: the capacity planner: per-node figures, the sizing arithmetic, the plan |
 //! | `usl/` | `clearway usl`: the Universal Scalability Law, fitted to measured points and drawn |
 //! | `search/` | `clearway search`: bracket and bisect on the rate, trials as processes |
@@ -101,7 +101,7 @@ enum Command {
     /// turns with `--ab`): exit 7 on a regression beyond its threshold and the noise, 8 when the
     /// runs cannot be compared (docs/BENCHMARK-CI.md).
     Compare(compare::CompareArgs),
-    /// Read a data directory without the node: verify, replay, export, settlement.
+    /// Read a data directory without the node: verify, replay, export, settlement, payment.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
     /// Find the sustainable throughput: the highest offered rate at which every SLO gate holds,

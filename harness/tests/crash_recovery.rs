@@ -6,7 +6,9 @@
 //! - every acknowledged payment is in the export with the outcome it was answered with;
 //! - no payment is posted (approved) twice;
 //! - positions sum to 0, and equal what the exported approved payments add up to;
-//! - `clearway ledger verify` finds the directory clean, and two replays give the same hash.
+//! - `clearway ledger verify` finds the directory clean, and two replays give the same hash;
+//! - the run after the kills, a restart into a clearing batch its killed predecessors began,
+//!   declines nothing `LedgerFull` (memory turns by time, not by batch).
 //!
 //! `CLEARWAY_CRASH_KILLS` sets the number of kills (default 4, seconds in all) and
 //! `CLEARWAY_CRASH_SEED` the seed of the kill times; `scripts/crash-test.sh` runs the long
@@ -40,11 +42,9 @@ fn next(state: &mut u64) -> u64 {
 }
 
 /// The run every start makes: modest load, a short bank timeout, small segments and frequent
-/// snapshots so that kills land in every part of the journal's life. Batches are 500 ms: the
-/// ledger remembers ids for the current and the previous batch, and the load generator's
-/// duplicate-id faults resend one of its last 4,096 ids (~200 ms at 20,000/s), so every
-/// duplicate falls within the window and must be answered `Exists`, never posted again. (An id
-/// resent after the window has passed is a new payment by the ledger's rules, docs/SWITCH.md.)
+/// snapshots so that kills land in every part of the journal's life. The ledger remembers every
+/// decided payment for the retention (24 hours) across restarts, in its window or its store, so
+/// every duplicate the load generator resends must be answered `Exists`, never posted again.
 fn run_arguments<'a>(directory: &'a Path, duration: &'a str) -> Vec<String> {
     let path = |name: &str| directory.join(name).display().to_string();
     [
@@ -140,6 +140,15 @@ fn sigkill_at_random_moments_loses_no_acknowledged_payment() {
         String::from_utf8_lossy(&last.stderr)
     );
     torn_tails_cut += stdout.matches("torn last record").count();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(directory.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["rejects_by_reason"].get("LedgerFull"),
+        None,
+        "seed {seed}: the restart after the kills declined payments LedgerFull: {}",
+        summary["rejects_by_reason"]
+    );
     // Each torn tail written is cut off by the next start that gets that far: a start killed
     // after the cut but before it prints says nothing, which is why `verify` below, not this
     // count, is the check that none is left.
@@ -354,7 +363,7 @@ fn read_acks(path: &Path) -> (Vec<(String, String)>, usize) {
     for line in text.lines() {
         let fields: Vec<&str> = line.split(',').collect();
         let well_formed = fields.len() == 2
-            && fields[0].len() == 33
+            && fields[0].len() == 39
             && fields[1].chars().all(|c| c.is_ascii_alphabetic())
             && !fields[1].is_empty();
         if well_formed {

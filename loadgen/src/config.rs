@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::constants::{ACCOUNTS_PER_BANK_MAX, REFUND_WINDOW_CAPACITY_MAX};
+use crate::constants::{
+    ACCOUNTS_PER_BANK_MAX, EPOCH_UNIX_NS_MIN, HORIZON_S_MAX, NS_PER_S, REFUND_WINDOW_CAPACITY_MAX,
+};
 
 /// The offered rate when a workload does not say: NetsUnion's design target for its peak, 180,000
 /// payments a second (its 2018 Double Eleven peak was 92,771 a second).
@@ -37,8 +39,20 @@ pub const ACCOUNTS_PER_BANK_DEFAULT: usize = 1_024;
 /// and too few to change the traffic's shape.
 pub const FAULT_RATE_DEFAULT: f64 = 0.001;
 
-/// The date in every generated transaction id.
+/// The date of the default load epoch, [`EPOCH_UNIX_NS_DEFAULT`]: the date every transaction id
+/// had before ids carried their time.
 pub const DATE_DEFAULT: u32 = 20261130;
+
+/// The wall-clock time at the load's time zero when a workload does not say: midnight UTC at the
+/// start of [`DATE_DEFAULT`], 2026-11-30 (1,795,996,800 s since 1970). A run against a switch that
+/// judges ids by its clock sets the switch's own epoch instead.
+pub const EPOCH_UNIX_NS_DEFAULT: u64 = 1_795_996_800 * NS_PER_S;
+
+/// How far back resends and refunds reach when a workload does not say: 0, no horizon. Resends
+/// are then of the last [`DUPLICATE_WINDOW_CAPACITY`](crate::constants::DUPLICATE_WINDOW_CAPACITY)
+/// payments (tens of milliseconds at full rate) and refunds of the debits in the refund window
+/// (about a second at full rate), as before horizons existed.
+pub const HORIZON_S_DEFAULT: f64 = 0.0;
 
 /// Refunds name only originals sent at least this long ago: 200 ms is longer than any bank takes
 /// to answer in a healthy run, so the original has usually been approved by then.
@@ -67,8 +81,18 @@ pub struct WorkloadConfig {
     pub accounts_per_bank: usize,
     /// How often each fault is injected.
     pub faults: FaultRates,
-    /// The date (`yyyymmdd`) in every transaction id.
-    pub date: u32,
+    /// The wall-clock time at the load's time zero, in ns since 1970-01-01 UTC: the intended send
+    /// times given to [`crate::Institutions`] count from it, and every transaction id carries
+    /// the second it was made, `(epoch_unix_ns + intended_ns) / 1e9` (`TxnId::at`). A run
+    /// against a switch that judges ids by its clock sets the switch's epoch here.
+    pub epoch_unix_ns: u64,
+    /// How far back, in seconds of intended time, resends (duplicate-id faults) and refunds
+    /// reach: each draws a moment uniformly within the last `horizon_s` seconds (a refund, not
+    /// within the last `refund_delay_ns`) and names a payment sent then, from bounded samples of
+    /// what was sent (`constants::HORIZON_*`). 0 (the default) is no horizon: resends of the last
+    /// few thousand payments and refunds of the debits in the refund window, as before. Keep it
+    /// within the switch's retention, or the switch must refuse what reaches beyond.
+    pub horizon_s: f64,
     /// A refund names only an original sent at least this long before it.
     pub refund_delay_ns: u64,
     /// How many recent debits are kept as refundable originals.
@@ -85,7 +109,8 @@ impl Default for WorkloadConfig {
             skew: Skew::default(),
             accounts_per_bank: ACCOUNTS_PER_BANK_DEFAULT,
             faults: FaultRates::default(),
-            date: DATE_DEFAULT,
+            epoch_unix_ns: EPOCH_UNIX_NS_DEFAULT,
+            horizon_s: HORIZON_S_DEFAULT,
             refund_delay_ns: REFUND_DELAY_NS_DEFAULT,
             refund_window_capacity: REFUND_WINDOW_CAPACITY_DEFAULT,
         }
@@ -250,8 +275,11 @@ pub enum WorkloadConfigError {
     AccountsPerBankOutOfRange,
     /// A fault rate is outside `0..=1`, or together they exceed 1.
     FaultRatesOutOfRange,
-    /// `date` is not an eight-digit `yyyymmdd`.
-    DateMustBeEightDigits,
+    /// `epoch_unix_ns` is before 1970-01-02 ([`EPOCH_UNIX_NS_MIN`]). (A u64 of nanoseconds cannot
+    /// pass the ids' last year, 9999.)
+    EpochOutOfRange,
+    /// `horizon_s` is not finite, or negative, or above a day ([`HORIZON_S_MAX`]).
+    HorizonOutOfRange,
     /// `refund_window_capacity` is zero or above [`REFUND_WINDOW_CAPACITY_MAX`].
     RefundWindowCapacityOutOfRange,
 }
@@ -299,8 +327,11 @@ impl WorkloadConfig {
         {
             return Err(WorkloadConfigError::FaultRatesOutOfRange);
         }
-        if !(10_000_101..=99_991_231).contains(&self.date) {
-            return Err(WorkloadConfigError::DateMustBeEightDigits);
+        if self.epoch_unix_ns < EPOCH_UNIX_NS_MIN {
+            return Err(WorkloadConfigError::EpochOutOfRange);
+        }
+        if !(self.horizon_s.is_finite() && (0.0..=HORIZON_S_MAX).contains(&self.horizon_s)) {
+            return Err(WorkloadConfigError::HorizonOutOfRange);
         }
         if !(1..=REFUND_WINDOW_CAPACITY_MAX).contains(&self.refund_window_capacity) {
             return Err(WorkloadConfigError::RefundWindowCapacityOutOfRange);
@@ -369,8 +400,28 @@ mod tests {
                 WorkloadConfigError::FaultRatesOutOfRange,
             ),
             (
-                |c| c.date = 261130,
-                WorkloadConfigError::DateMustBeEightDigits,
+                |c| c.epoch_unix_ns = 0,
+                WorkloadConfigError::EpochOutOfRange,
+            ),
+            (
+                |c| c.epoch_unix_ns = EPOCH_UNIX_NS_MIN - 1,
+                WorkloadConfigError::EpochOutOfRange,
+            ),
+            (
+                |c| c.horizon_s = -1.0,
+                WorkloadConfigError::HorizonOutOfRange,
+            ),
+            (
+                |c| c.horizon_s = f64::NAN,
+                WorkloadConfigError::HorizonOutOfRange,
+            ),
+            (
+                |c| c.horizon_s = f64::INFINITY,
+                WorkloadConfigError::HorizonOutOfRange,
+            ),
+            (
+                |c| c.horizon_s = HORIZON_S_MAX + 1.0,
+                WorkloadConfigError::HorizonOutOfRange,
             ),
             (
                 |c| c.refund_window_capacity = 0,
@@ -385,6 +436,30 @@ mod tests {
     }
 
     #[test]
+    fn the_edges_of_the_epoch_and_horizon_pass() {
+        for (epoch_unix_ns, horizon_s) in [
+            (EPOCH_UNIX_NS_MIN, 0.0),
+            (u64::MAX, HORIZON_S_MAX),
+            (EPOCH_UNIX_NS_DEFAULT, 600.0),
+            (EPOCH_UNIX_NS_DEFAULT, 1e-9),
+        ] {
+            let config = WorkloadConfig {
+                epoch_unix_ns,
+                horizon_s,
+                ..WorkloadConfig::default()
+            };
+            assert_eq!(config.validate(), Ok(()), "{epoch_unix_ns} {horizon_s}");
+        }
+    }
+
+    #[test]
+    fn the_default_epoch_is_midnight_of_the_default_date() {
+        let midnight = clearway_core::event::TxnId::new(DATE_DEFAULT, 0).unix_s();
+        assert_eq!(midnight, Some(EPOCH_UNIX_NS_DEFAULT / NS_PER_S));
+        assert_eq!(EPOCH_UNIX_NS_DEFAULT % NS_PER_S, 0);
+    }
+
+    #[test]
     fn a_partial_config_takes_defaults_for_the_rest() {
         let config: WorkloadConfig = serde_json::from_str(
             r#"{ "rate_per_s": 1000, "arrival": "constant", "faults": { "bad_mac": 0.01 } }"#,
@@ -395,10 +470,20 @@ mod tests {
         assert_eq!(config.faults.bad_mac, 0.01);
         assert_eq!(config.faults.over_limit, FAULT_RATE_DEFAULT);
         assert_eq!(config.kind_mix, KindMix::default());
-        assert_eq!(config.date, DATE_DEFAULT);
+        assert_eq!(config.epoch_unix_ns, EPOCH_UNIX_NS_DEFAULT);
+        assert_eq!(config.horizon_s, HORIZON_S_DEFAULT);
         let round_trip: WorkloadConfig =
             serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
         assert_eq!(round_trip, config);
         assert!(serde_json::from_str::<WorkloadConfig>(r#"{ "rate": 5 }"#).is_err());
+        // The id date is the epoch's now: a config that still names one is refused by name.
+        assert!(serde_json::from_str::<WorkloadConfig>(r#"{ "date": 20261130 }"#).is_err());
+        let config: WorkloadConfig = toml::from_str(
+            "horizon_s = 600.0\nepoch_unix_ns = 1796686205000000000\n[kind_mix]\nrefund = 0.1\n",
+        )
+        .unwrap();
+        assert_eq!(config.horizon_s, 600.0);
+        assert_eq!(config.epoch_unix_ns, 1_796_686_205_000_000_000);
+        assert_eq!(config.kind_mix.refund, 0.1);
     }
 }

@@ -13,7 +13,9 @@
 //!    (a ramp, steps, a spike, a profile, a recorded [`Trace`], or saturation); [`Schedule::new`]
 //!    compiles the shape and [`Arrivals`] turns it into each producer thread's intended send
 //!    times.
-//! 2. [`Institutions::next_payment`] makes the payment for one intended time.
+//! 2. [`Institutions::next_payment`] makes the payment for one intended time; its transaction
+//!    id carries that time's second on the wall clock (the config's epoch plus the intended
+//!    time).
 //! 3. When the switch forwards a payment, [`Banks::on_forwarded`] decides the bank's answer and
 //!    when it is due; the harness holds it in a [`ReplySchedule`] and sends it when due.
 //! 4. [`Institutions::injected`] and [`Banks::decisions`] are set beside the switch's counts in
@@ -31,6 +33,7 @@
 //! | `fault.rs` | [`Fault`], [`FaultCounts`]: mistakes made on purpose |
 //! | `accounts.rs` | per-bank pools of card numbers that route to their bank |
 //! | `refund_window.rs` | recent debits a refund may name, with what remains refundable |
+//! | `horizon.rs` | bounded samples of what was sent over the last horizon, for resends and refunds that reach back minutes |
 //! | `zipf.rs` | [`Zipf`]: skewed choice among ranks |
 //! | `bank.rs` | [`Banks`], [`BankConfig`], [`BankLatency`], [`BankDecisions`]: the banks' simulator |
 //! | `schedule.rs` | [`ReplySchedule`]: replies waiting for their due time |
@@ -42,6 +45,7 @@ mod bank;
 mod config;
 pub mod constants;
 mod fault;
+mod horizon;
 mod institution;
 mod refund_window;
 mod schedule;
@@ -59,9 +63,9 @@ pub use bank::{
 pub use config::{
     AmountDistribution, Arrival, FaultRates, KindMix, Skew, WorkloadConfig, WorkloadConfigError,
     ACCOUNTS_PER_BANK_DEFAULT, ACCOUNT_EXPONENT_DEFAULT, AMOUNT_MEDIAN_FEN_DEFAULT,
-    AMOUNT_SIGMA_DEFAULT, BANK_EXPONENT_DEFAULT, DATE_DEFAULT, FAULT_RATE_DEFAULT,
-    INSTITUTION_EXPONENT_DEFAULT, RATE_PER_S_DEFAULT, REFUND_DELAY_NS_DEFAULT,
-    REFUND_WINDOW_CAPACITY_DEFAULT,
+    AMOUNT_SIGMA_DEFAULT, BANK_EXPONENT_DEFAULT, DATE_DEFAULT, EPOCH_UNIX_NS_DEFAULT,
+    FAULT_RATE_DEFAULT, HORIZON_S_DEFAULT, INSTITUTION_EXPONENT_DEFAULT, RATE_PER_S_DEFAULT,
+    REFUND_DELAY_NS_DEFAULT, REFUND_WINDOW_CAPACITY_DEFAULT,
 };
 pub use fault::{Fault, FaultCounts};
 pub use institution::Institutions;

@@ -35,24 +35,46 @@ impl RefundWindow {
         }
     }
 
-    /// Adds the newest debit, dropping the oldest when full.
+    /// Adds the newest debit; when full, drops the oldest and returns it (with what remained
+    /// refundable of it).
     #[inline]
-    pub(crate) fn push(&mut self, refundable: Refundable) {
+    pub(crate) fn push(&mut self, refundable: Refundable) -> Option<Refundable> {
         if self.entries.len() < self.capacity {
             self.entries.push(refundable);
+            None
         } else {
-            self.entries[self.head] = refundable;
+            let dropped = std::mem::replace(&mut self.entries[self.head], refundable);
             self.head = (self.head + 1) % self.capacity;
+            Some(dropped)
         }
+    }
+
+    /// When the oldest debit it holds was sent; `None` when it holds none.
+    #[inline]
+    pub(crate) fn oldest_sent_ns(&self) -> Option<u64> {
+        (!self.entries.is_empty()).then(|| self.get(0).sent_ns)
     }
 
     /// How many of the oldest debits were sent at or before `cutoff_ns`.
     #[inline]
     pub(crate) fn count_sent_by(&self, cutoff_ns: u64) -> usize {
+        self.count_where(|sent_ns| sent_ns <= cutoff_ns)
+    }
+
+    /// How many of the oldest debits were sent before `from_ns`.
+    #[inline]
+    pub(crate) fn count_sent_before(&self, from_ns: u64) -> usize {
+        self.count_where(|sent_ns| sent_ns < from_ns)
+    }
+
+    /// How many of the oldest debits have a send time that `before` holds for, `before` being
+    /// true up to some send time and false after.
+    #[inline]
+    fn count_where(&self, before: impl Fn(u64) -> bool) -> usize {
         let (mut low, mut high) = (0, self.entries.len());
         while low < high {
             let middle = low + (high - low) / 2;
-            if self.get(middle).sent_ns <= cutoff_ns {
+            if before(self.get(middle).sent_ns) {
                 low = middle + 1;
             } else {
                 high = middle;
@@ -101,19 +123,28 @@ mod tests {
             (&[50, 60], 45, 2, 30), // 10 and 20 dropped
             (&[70, 80, 90], 75, 2, 60),
         ];
+        let mut dropped = Vec::new();
         for &(pushed, cutoff_ns, expected, oldest_ns) in rows {
             for &sent_ns in pushed {
-                window.push(debit(sent_ns));
+                dropped.extend(window.push(debit(sent_ns)).map(|debit| debit.sent_ns));
             }
             assert_eq!(
                 window.count_sent_by(cutoff_ns),
                 expected,
                 "cutoff {cutoff_ns}"
             );
+            assert_eq!(
+                window.count_sent_before(cutoff_ns + 1),
+                expected,
+                "before {}",
+                cutoff_ns + 1
+            );
             if !window.entries.is_empty() {
                 assert_eq!(window.get_mut(0).sent_ns, oldest_ns);
+                assert_eq!(window.oldest_sent_ns(), Some(oldest_ns));
             }
         }
-        assert_eq!(window.entries.capacity(), 4);
+        assert_eq!(dropped, [10, 20, 30, 40, 50]);
+        assert_eq!((window.entries.len(), window.entries.capacity()), (4, 4));
     }
 }

@@ -107,6 +107,13 @@ fn payments_replies_and_the_schedule_allocate_nothing_per_event() {
     };
     let mut arrivals = Arrivals::from_config(&config, 1);
     let mut institutions = Institutions::new(&network, &config, 1);
+    // With a horizon: resends and refunds reach back through samples sized here, once.
+    let horizon_config = WorkloadConfig {
+        horizon_s: 0.5,
+        refund_window_capacity: 1_024,
+        ..config.clone()
+    };
+    let mut reaching_back = Institutions::new(&network, &horizon_config, 2);
     let mut banks = Banks::new(&network, &bank_config, 30_000_000_000, 1);
     let mut schedule = ReplySchedule::with_capacity(100_000);
     let bank_ids: Vec<ParticipantId> = network.banks().map(|bank| bank.id).collect();
@@ -116,6 +123,7 @@ fn payments_replies_and_the_schedule_allocate_nothing_per_event() {
     for index in 0..200_000usize {
         let now_ns = arrivals.next_ns();
         let payment = institutions.next_payment(now_ns);
+        std::hint::black_box(reaching_back.next_payment(now_ns));
         let bank = bank_ids[index % bank_ids.len()];
         if let Some((due_ns, reply)) = banks.on_forwarded(
             payment.txn_id,
@@ -141,6 +149,7 @@ fn payments_replies_and_the_schedule_allocate_nothing_per_event() {
     assert_eq!(ALLOCATIONS.with(Cell::get), 1);
     assert!(replies > 190_000, "{replies} replies");
     assert!(institutions.injected().total() > 15_000);
+    assert!(reaching_back.injected().total() > 15_000);
 }
 
 #[test]

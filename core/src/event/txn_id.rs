@@ -121,9 +121,62 @@ fn date_of_days(days: i64) -> u32 {
 }
 
 impl std::fmt::Display for TxnId {
-    /// `yyyymmdd-` and the sequence in 24 decimal digits.
+    /// `yyyymmdd-sssss-` and the sequence: the date, the second of that day in (at least) 5
+    /// digits, and the 79-bit sequence in 24 decimal digits: `20261207-84605-000000000000000000000042`.
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "{:08}-{:024}", self.date(), self.sequence())
+        write!(
+            formatter,
+            "{:08}-{:05}-{:024}",
+            self.date(),
+            (self.0 >> SECOND_SHIFT) & SECOND_MASK,
+            self.0 & SEQUENCE_MASK
+        )
+    }
+}
+
+impl std::str::FromStr for TxnId {
+    type Err = String;
+
+    /// Exactly the text [`Display`](std::fmt::Display) writes, nothing else: 8 date digits, the
+    /// second of the day, 24 sequence digits, joined by `-`.
+    fn from_str(text: &str) -> Result<TxnId, String> {
+        let form = "yyyymmdd-sssss-<24 digits>, as the switch prints it \
+                    (20261207-84605-000000000000000000000042)";
+        let mut parts = text.split('-');
+        let (Some(date), Some(second), Some(sequence), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("{text:?} is not a txn id: {form}"));
+        };
+        let digits =
+            |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
+        if !(date.len() >= 8
+            && digits(date)
+            && digits(second)
+            && sequence.len() == 24
+            && digits(sequence))
+        {
+            return Err(format!("{text:?} is not a txn id: {form}"));
+        }
+        let date: u128 = date
+            .parse::<u32>()
+            .map_err(|_| format!("{text:?}: the date is beyond the id's 32 bits"))?
+            .into();
+        let second: u128 = second
+            .parse()
+            .ok()
+            .filter(|second| *second <= SECOND_MASK)
+            .ok_or_else(|| format!("{text:?}: the second is beyond the id's 17 bits"))?;
+        let sequence: u128 = sequence
+            .parse()
+            .ok()
+            .filter(|sequence| *sequence <= SEQUENCE_MASK)
+            .ok_or_else(|| format!("{text:?}: the sequence is beyond the id's 79 bits"))?;
+        let id = TxnId(date << 96 | second << SECOND_SHIFT | sequence);
+        if id.to_string() != text {
+            return Err(format!("{text:?} is not as the switch prints it ({id})"));
+        }
+        Ok(id)
     }
 }
 
@@ -136,7 +189,30 @@ mod tests {
         let id = TxnId::new(20261130, 123_456_789);
         assert_eq!(id.date(), 20261130);
         assert_eq!(id.sequence(), 123_456_789);
-        assert_eq!(id.to_string(), "20261130-000000000000000123456789");
+        assert_eq!(id.to_string(), "20261130-00000-000000000000000123456789");
+        assert_eq!(
+            TxnId::at(1_796_686_205, 42).to_string(),
+            "20261207-84605-000000000000000000000042"
+        );
+        for id in [
+            id,
+            TxnId::at(1_796_686_205, 42),
+            TxnId::NONE,
+            TxnId(u128::MAX),
+        ] {
+            assert_eq!(id.to_string().parse::<TxnId>(), Ok(id), "{id}");
+        }
+        for text in [
+            "",
+            "20261130-000000000000000123456789",
+            "20261130-00000-00000000000000012345678",
+            "20261130-0000-000000000000000123456789",
+            "20261130-00000-00000000000000012345678x",
+            " 20261130-00000-000000000000000123456789",
+            "20261130-99999999-000000000000000123456789",
+        ] {
+            assert!(text.parse::<TxnId>().is_err(), "{text}");
+        }
         assert!(!id.is_none());
         assert!(TxnId::NONE.is_none());
     }

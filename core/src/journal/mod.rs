@@ -45,7 +45,7 @@ pub use payload::{decode_event, encode_event, PayloadError, EVENT_PAYLOAD_SIZE};
 pub use record::{Decoded, RECORD_HEADER_SIZE, RECORD_SIZE};
 pub use recovery::{
     rebuild, recover, restore, Rebuilt, Recovery, RecoveryError, ReplayFrom, ReplayObserver,
-    SnapshotUsed,
+    SnapshotUsed, StoreToRecover,
 };
 pub use scan::{
     read_events, repair_torn_tail, scan, truncate_at, Corruption, CorruptionReason, JournalScan,

@@ -17,9 +17,10 @@ use super::{JournalError, Operation};
 use crate::event::{Event, MacMode, Results};
 use crate::network::Network;
 use crate::stage::{
-    restore_switch, Authorize, BatchReport, Expiry, Ledger, LedgerConfig, LedgerSink, Route,
-    StateHash,
+    restore_switch, Authorize, BatchReport, Expiry, Ledger, LedgerConfig, LedgerSink, Remembering,
+    Route, StateHash,
 };
+use crate::store::PaymentStore;
 
 /// What a replay shows its observer: every event with the results the switch gave it, every
 /// expiry, every closed batch. The ledger tools (`export`, `settlement`) are observers.
@@ -92,6 +93,18 @@ pub struct Recovery {
     pub snapshots_removed: Vec<String>,
     /// Where the writer continues.
     pub resume: Option<Resume>,
+    /// Why the payment store was emptied and rebuilt from the journal's first event, if it was.
+    pub store_rebuilt: Option<String>,
+}
+
+/// The payment store a recovery reads and writes, and how to get an empty one in its place when
+/// it cannot carry the rebuilt ledger on ([`RecoveryError::Store`]).
+pub struct StoreToRecover<'a> {
+    /// The store as found (always `Some` on the way in and out; `None` only while it is
+    /// renewed, so that the old one is closed before its folder is removed).
+    pub store: &'a mut Option<PaymentStore>,
+    /// Removes the store's folder and makes an empty store where it was.
+    pub renew: &'a mut dyn FnMut() -> Result<PaymentStore, String>,
 }
 
 /// Why the state could not be rebuilt.
@@ -108,6 +121,10 @@ pub enum RecoveryError {
         /// Where the state needs it to start.
         needed: u64,
     },
+    /// The payment store cannot carry the rebuilt ledger on: it is behind what the snapshot's
+    /// window has dropped, ahead of the journal, or a read of it failed. Rebuild it from the
+    /// journal's first event.
+    Store(String),
     /// A replayed ledger disagrees with a snapshot on the way.
     ChainBroken {
         /// The snapshot.
@@ -136,6 +153,7 @@ impl fmt::Display for RecoveryError {
                 "the journal starts at sequence {journal_first}, but rebuilding needs sequence \
                  {needed} and no snapshot covers the gap"
             ),
+            RecoveryError::Store(reason) => write!(formatter, "the payment store {reason}"),
             RecoveryError::ChainBroken {
                 name,
                 recorded,
@@ -160,13 +178,20 @@ impl From<JournalError> for RecoveryError {
 /// Recovers a data directory for a node about to start: scans the journal; cuts off a torn last
 /// record (a crash mid-write) and reports it; refuses a corrupt record anywhere else unless
 /// `truncate_corrupt`, in which case it cuts the journal there and says how many events that
-/// discarded; then rebuilds from the newest valid snapshot and the journal after it.
+/// discarded; then rebuilds from the newest valid snapshot (or, `from` [`ReplayFrom::Genesis`],
+/// from the first event: what an empty store needs) and the journal after it. With a `store`
+/// that cannot carry the rebuilt ledger on (missing what the snapshot's window has dropped,
+/// ahead of the journal, a record that does not read), it renews the store and rebuilds from the
+/// first event, and says why.
+#[allow(clippy::too_many_arguments)]
 pub fn recover<S: Storage>(
     storage: &mut S,
     network: &Network,
     mac: MacMode,
     config: LedgerConfig,
     truncate_corrupt: bool,
+    from: ReplayFrom,
+    mut store: Option<StoreToRecover<'_>>,
     observer: &mut impl ReplayObserver,
 ) -> Result<Recovery, RecoveryError> {
     let temporaries_removed = remove_stale_temporaries(storage)?;
@@ -187,15 +212,35 @@ pub fn recover<S: Storage>(
     }
     // Scan again: the repairs changed what the writer resumes from.
     let current = scan(storage)?;
-    let rebuilt = rebuild(
+    let mut store_rebuilt = None;
+    let attempt = rebuild(
         storage,
         &current,
         network,
         mac,
         config,
-        ReplayFrom::NewestSnapshot,
+        from,
+        store.as_ref().and_then(|store| store.store.as_ref()),
         observer,
-    )?;
+    );
+    let rebuilt = match (attempt, &mut store) {
+        (Err(RecoveryError::Store(reason)), Some(to_recover)) => {
+            *to_recover.store = None;
+            *to_recover.store = Some((to_recover.renew)().map_err(RecoveryError::Store)?);
+            store_rebuilt = Some(reason);
+            rebuild(
+                storage,
+                &current,
+                network,
+                mac,
+                config,
+                ReplayFrom::Genesis,
+                to_recover.store.as_ref(),
+                observer,
+            )?
+        }
+        (attempt, _) => attempt?,
+    };
     let resume = current.resume();
     Ok(Recovery {
         rebuilt,
@@ -205,6 +250,7 @@ pub fn recover<S: Storage>(
         truncated,
         snapshots_removed,
         resume,
+        store_rebuilt,
     })
 }
 
@@ -229,7 +275,13 @@ fn remove_snapshots_past<S: Storage>(storage: &mut S) -> Result<Vec<String>, Jou
     Ok(removed)
 }
 
-/// Rebuilds the state `journal` (a clean scan of `storage`) and the snapshots describe.
+/// Rebuilds the state `journal` (a clean scan of `storage`) and the snapshots describe. With
+/// memory by time configured, `store` is the payment store the ledger reads what its window has
+/// dropped from, and the replay writes what it decides into it again (the same records, as of
+/// the same sequences); it must hold everything the starting state's window has dropped and
+/// nothing past the journal's end, else [`RecoveryError::Store`]: rebuild it from
+/// [`ReplayFrom::Genesis`] into an empty store.
+#[allow(clippy::too_many_arguments)]
 pub fn rebuild<S: Storage>(
     storage: &S,
     journal: &JournalScan,
@@ -237,6 +289,7 @@ pub fn rebuild<S: Storage>(
     mac: MacMode,
     config: LedgerConfig,
     from: ReplayFrom,
+    store: Option<&PaymentStore>,
     observer: &mut impl ReplayObserver,
 ) -> Result<Rebuilt, RecoveryError> {
     if let Some(corruption) = &journal.corruption {
@@ -272,7 +325,7 @@ pub fn rebuild<S: Storage>(
             }
         }
     }
-    let (mut route, mut ledger, from_sequence, snapshot) = match start {
+    let (mut route, ledger, from_sequence, snapshot) = match start {
         Some((info, route, ledger)) => (
             route,
             ledger,
@@ -305,15 +358,36 @@ pub fn rebuild<S: Storage>(
     chain.reverse();
     let mut snapshots_checked = 0;
     let mut authorize = Authorize::new(network, mac);
-    let mut sink = ObserverSink { observer, batch: 0 };
+    let sink = ObserverSink { observer, batch: 0 };
     let mut events_replayed = 0;
+    let mut applier = match (store, config.memory) {
+        (Some(store), Some(memory)) => {
+            let through = store
+                .through()
+                .map_err(|error| RecoveryError::Store(format!("cannot be read: {error}")))?;
+            let needed = ledger.store_needed_through();
+            if through < needed {
+                return Err(RecoveryError::Store(format!(
+                    "is written through sequence {through}, behind the {needed} the starting \
+                     state's window needs"
+                )));
+            }
+            if through > journal_next {
+                return Err(RecoveryError::Store(format!(
+                    "is written through sequence {through}, past the journal's end {journal_next}"
+                )));
+            }
+            Applier::Remembering(Box::new(Remembering::new(ledger, store, memory, sink)))
+        }
+        _ => Applier::Ledger(Box::new(ledger), sink),
+    };
     read_events(storage, from_sequence, |sequence, event| {
         while let Some((next, name)) = chain.last() {
             if *next > sequence {
                 break;
             }
             if *next == sequence {
-                check_link(storage, name, &ledger)?;
+                check_link(storage, name, applier.ledger())?;
                 snapshots_checked += 1;
             }
             chain.pop();
@@ -321,9 +395,7 @@ pub fn rebuild<S: Storage>(
         let mut results = Results::default();
         authorize.check(event, &mut results);
         route.route(event, &mut results);
-        sink.batch = ledger.batch_number();
-        ledger.apply(event, &mut results, &mut sink);
-        sink.observer.applied(event, &results, &ledger);
+        applier.apply(event, &mut results)?;
         events_replayed += 1;
         Ok::<(), RecoveryError>(())
     })
@@ -331,6 +403,7 @@ pub fn rebuild<S: Storage>(
         ReadEventsError::Journal(error) => RecoveryError::Journal(error),
         ReadEventsError::Visitor(error) => error,
     })?;
+    let ledger = applier.finish(journal_next.max(from_sequence))?;
     // A snapshot at the journal's very end is checked against the final state.
     if let Some((next, name)) = chain.last() {
         if *next == journal_next {
@@ -348,6 +421,58 @@ pub fn rebuild<S: Storage>(
         snapshots_rejected: rejected,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What a replay applies events with: the ledger alone, or the ledger with its prefetch and store.
+enum Applier<'o, O: ReplayObserver> {
+    Ledger(Box<Ledger>, ObserverSink<'o, O>),
+    Remembering(Box<Remembering<ObserverSink<'o, O>>>),
+}
+
+impl<O: ReplayObserver> Applier<'_, O> {
+    fn ledger(&self) -> &Ledger {
+        match self {
+            Applier::Ledger(ledger, _) => ledger,
+            Applier::Remembering(remembering) => remembering.ledger(),
+        }
+    }
+
+    /// The ledger's part of `event` (authorize's and route's in `results`), shown to the
+    /// observer.
+    fn apply(&mut self, event: &Event, results: &mut Results) -> Result<(), RecoveryError> {
+        match self {
+            Applier::Ledger(ledger, sink) => {
+                sink.batch = ledger.batch_number();
+                ledger.apply(event, results, sink);
+                sink.observer.applied(event, results, ledger);
+            }
+            Applier::Remembering(remembering) => {
+                let batch = remembering.ledger().batch_number();
+                remembering.sink().batch = batch;
+                remembering
+                    .apply(event, results)
+                    .map_err(|fault| RecoveryError::Store(fault.to_string()))?;
+                let (sink, ledger) = remembering.parts();
+                sink.observer.applied(event, results, ledger);
+            }
+        }
+        Ok(())
+    }
+
+    /// The ledger, the store written through `through`.
+    fn finish(self, through: u64) -> Result<Ledger, RecoveryError> {
+        match self {
+            Applier::Ledger(ledger, _) => Ok(*ledger),
+            Applier::Remembering(mut remembering) => {
+                remembering
+                    .flush(through)
+                    .map_err(|fault| RecoveryError::Store(fault.to_string()))?;
+                let mut ledger = remembering.into_ledger();
+                ledger.detach_store();
+                Ok(ledger)
+            }
+        }
+    }
 }
 
 /// Route and the ledger restored from snapshot `name`, checked against its recorded hash.

@@ -262,6 +262,9 @@ pub(crate) struct WindowTurn {
     pub start_ns: u64,
     /// The first sequence its current generation took.
     pub first_sequence: u64,
+    /// The first sequence its previous generation took: every payment finished before it and no
+    /// longer in memory is in the store.
+    pub previous_first_sequence: u64,
     /// The schedule's turn count it has followed.
     pub turns_followed: u64,
     /// Turns it made later than the schedule, waiting for the store.
@@ -315,6 +318,18 @@ impl Ledger {
         self.store = Some(StoreLink { loads, through });
     }
 
+    /// Disconnects the store (a ledger rebuilt with one, handed to a pipeline that attaches its
+    /// own).
+    pub fn detach_store(&mut self) {
+        self.store = None;
+    }
+
+    /// How far a store must have been written for this ledger to carry on from it: every payment
+    /// that finished before this sequence and has left memory is only in the store.
+    pub fn store_needed_through(&self) -> u64 {
+        self.window_turn.previous_first_sequence
+    }
+
     /// The window's schedule as it stands: a prefetch stage starts from a copy.
     pub fn schedule(&self) -> WindowSchedule {
         self.schedule
@@ -354,6 +369,7 @@ impl Ledger {
             std::iter::once(hold.txn_id).chain(original)
         });
         self.window.advance(self.holds.len(), carried);
+        self.window_turn.previous_first_sequence = self.window_turn.first_sequence;
         self.window_turn.start_ns = self.clock_ns;
         self.window_turn.first_sequence = self.sequence;
         self.window_turn.turns_followed = self.schedule.turns;

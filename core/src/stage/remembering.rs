@@ -133,6 +133,11 @@ impl<S: LedgerSink> Remembering<S> {
         &mut self.sink.inner
     }
 
+    /// The sink behind the store feed and the ledger, at once.
+    pub fn parts(&mut self) -> (&mut S, &Ledger) {
+        (&mut self.sink.inner, &self.ledger)
+    }
+
     /// The prefetch's counters.
     pub fn prefetch(&self) -> &Prefetch {
         &self.prefetch

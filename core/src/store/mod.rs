@@ -12,7 +12,9 @@
 //! # Derived state
 //!
 //! The journal is the durability; the store is what the ledger's decisions left behind, and a
-//! replay of the journal writes it again, byte for byte. So it is written without a sync, after
+//! replay of the journal writes it again, byte for byte. So it is written without a sync (each
+//! write is handed to the operating system: a killed process loses nothing it wrote, a power cut
+//! may, and recovery then rebuilds the store), after
 //! the journal has made the events durable, and read *as of a sequence*: a record finished at
 //! sequence `f` exists for a reader at `s` only when `f < s`. A store that ran ahead of a
 //! snapshot (the process was killed after the store wrote and before the next snapshot) is
@@ -122,6 +124,20 @@ pub struct PaymentStore {
     path: PathBuf,
 }
 
+/// A partition's options: a Bloom filter of 10 bits a key on every level (a lookup of an id
+/// that is not there, the common case for the rare ids the prefetch does look up, reads no
+/// block), LZ4 on every level (a record is mostly small integers).
+fn partition_options() -> KeyspaceCreateOptions {
+    use fjall::config::{
+        BloomConstructionPolicy, CompressionPolicy, FilterPolicy, FilterPolicyEntry,
+    };
+    KeyspaceCreateOptions::default()
+        .filter_policy(FilterPolicy::all(FilterPolicyEntry::Bloom(
+            BloomConstructionPolicy::BitsPerKey(10.0),
+        )))
+        .data_block_compression_policy(CompressionPolicy::all(fjall::CompressionType::Lz4))
+}
+
 /// The hour of `txn_id`'s own time, or 0 for an id with no valid date.
 pub fn partition_hour(txn_id: TxnId) -> u64 {
     txn_id
@@ -162,7 +178,6 @@ impl PaymentStore {
         let db = Database::builder(path)
             .cache_size(STORE_CACHE_BYTES)
             .worker_threads(STORE_WORKER_THREADS)
-            .manual_journal_persist(true)
             .open()?;
         Self::with_db(db, path, fresh)
     }
@@ -173,7 +188,6 @@ impl PaymentStore {
         let db = Database::builder(path)
             .cache_size(STORE_CACHE_BYTES)
             .worker_threads(STORE_WORKER_THREADS)
-            .manual_journal_persist(true)
             .temporary(true)
             .open()?;
         Self::with_db(db, path, true)
@@ -228,7 +242,7 @@ impl PaymentStore {
         if !create && !self.db.keyspace_exists(&name) {
             return Ok(None);
         }
-        let keyspace = self.db.keyspace(&name, KeyspaceCreateOptions::default)?;
+        let keyspace = self.db.keyspace(&name, partition_options)?;
         self.partitions.push((hour, keyspace.clone()));
         Ok(Some(keyspace))
     }
@@ -327,7 +341,7 @@ impl PaymentStore {
             if hour == 0 || (hour + 1) * PARTITION_SPAN_S > horizon_unix_s {
                 continue;
             }
-            let keyspace = self.db.keyspace(&name, KeyspaceCreateOptions::default)?;
+            let keyspace = self.db.keyspace(&name, partition_options)?;
             self.partitions.retain(|(at, _)| *at != hour);
             self.db.delete_keyspace(keyspace)?;
             dropped += 1;
@@ -354,9 +368,30 @@ impl PaymentStore {
         hours
     }
 
-    /// Bytes on disk: tables, blobs and the engine's journal.
+    /// Bytes on disk: tables, blobs and the engine's journal (which it pre-allocates in 64 MiB
+    /// files).
     pub fn disk_bytes(&self) -> u64 {
         self.db.disk_space().unwrap_or(0)
+    }
+
+    /// Bytes of the partitions' tables on disk: what the store's payments take once flushed,
+    /// without the engine's journal.
+    pub fn table_bytes(&self) -> u64 {
+        self.db
+            .disk_space()
+            .unwrap_or(0)
+            .saturating_sub(self.db.journal_disk_space().unwrap_or(0))
+    }
+
+    /// Flushes every partition's memtable into tables and compacts them fully, waiting for both:
+    /// what a measurement of bytes per payment needs first. Not for the write path.
+    pub fn settle(&mut self) -> Result<(), StoreError> {
+        for hour in self.partition_hours() {
+            let partition = self.partition(hour, false)?.expect("listed");
+            partition.rotate_memtable_and_wait()?;
+            partition.major_compact()?;
+        }
+        Ok(())
     }
 
     /// Reads every record and decodes it: the payments and refund entries it holds, or the

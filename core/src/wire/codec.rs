@@ -6,8 +6,8 @@ use super::codes::{
     decline_from_wire_code, decline_wire_code, outcome_from_wire_code, outcome_wire_code,
 };
 use super::{
-    Answer, ErrorFrame, Forward, Frame, FrameType, Hello, Reason, Signed, Welcome, WireError,
-    VERSION,
+    Answer, ErrorFrame, Forward, Frame, FrameType, Hello, QueryStatus, Reason, Signed, Status,
+    Welcome, WireError, VERSION,
 };
 use crate::constants::{ACCOUNT_LENGTH_MAX, ERROR_REASON_LENGTH_MAX, FRAME_SIZE_MAX, MAC_LENGTH};
 use crate::event::{Account, Kind, Mac, ParticipantId, TxnId};
@@ -34,6 +34,10 @@ pub const FORWARD_BODY_SIZE: usize = 16 + 2 + 8 + ACCOUNT_SIZE + 8;
 pub const ANSWER_BODY_SIZE: usize = 16 + 1 + 1 + 1 + 8;
 /// The body of a BUSY: txn id.
 pub const BUSY_BODY_SIZE: usize = 16;
+/// The body of a QUERY: txn id.
+pub const QUERY_BODY_SIZE: usize = 16;
+/// The body of a STATUS: txn id, status, outcome, kind, amount, batch, finished time.
+pub const STATUS_BODY_SIZE: usize = 16 + 1 + 1 + 1 + 8 + 8 + 8;
 /// The body of an ERROR before its reason: code, reason length.
 pub const ERROR_BODY_SIZE_MIN: usize = 2 + 2;
 /// The body of a PING or a PONG: nonce.
@@ -44,6 +48,8 @@ pub const GOODBYE_BODY_SIZE: usize = 2;
 const _: () = assert!(SIGNED_BODY_SIZE == 90);
 const _: () = assert!(HEADER_SIZE + SIGNED_BODY_SIZE <= FRAME_SIZE_MAX);
 const _: () = assert!(HEADER_SIZE + FORWARD_BODY_SIZE <= FRAME_SIZE_MAX);
+const _: () = assert!(STATUS_BODY_SIZE == 43);
+const _: () = assert!(HEADER_SIZE + STATUS_BODY_SIZE <= FRAME_SIZE_MAX);
 const _: () =
     assert!(HEADER_SIZE + ERROR_BODY_SIZE_MIN + ERROR_REASON_LENGTH_MAX <= FRAME_SIZE_MAX);
 
@@ -69,6 +75,8 @@ pub fn body_size(frame_type: FrameType) -> Option<usize> {
         FrameType::Forward => Some(FORWARD_BODY_SIZE),
         FrameType::Answer => Some(ANSWER_BODY_SIZE),
         FrameType::Busy => Some(BUSY_BODY_SIZE),
+        FrameType::Query => Some(QUERY_BODY_SIZE),
+        FrameType::Status => Some(STATUS_BODY_SIZE),
         FrameType::Error => None,
         FrameType::Ping | FrameType::Pong => Some(NONCE_BODY_SIZE),
         FrameType::Goodbye => Some(GOODBYE_BODY_SIZE),
@@ -135,7 +143,18 @@ pub fn encode(frame: &Frame, out: &mut [u8]) -> Result<usize, WireError> {
             ]);
             writer.put(&answer.sent_ns.to_le_bytes());
         }
-        Frame::Busy(txn_id) => writer.put(&txn_id.0.to_le_bytes()),
+        Frame::Busy(txn_id) | Frame::Query(txn_id) => writer.put(&txn_id.0.to_le_bytes()),
+        Frame::Status(status) => {
+            writer.put(&status.txn_id.0.to_le_bytes());
+            writer.put(&[
+                status.status as u8,
+                outcome_wire_code(status.outcome),
+                status.kind as u8,
+            ]);
+            writer.put(&status.amount_fen.to_le_bytes());
+            writer.put(&status.batch.to_le_bytes());
+            writer.put(&status.finished_ns.to_le_bytes());
+        }
         Frame::Error(error) => {
             let reason = error.reason.as_str().as_bytes();
             writer.put(&error.code.to_le_bytes());
@@ -231,6 +250,24 @@ fn decode_body(frame_type: FrameType, length: u32, body: &[u8]) -> Result<Frame,
             sent_ns: reader.u64(),
         }),
         FrameType::Busy => Frame::Busy(TxnId(reader.u128())),
+        FrameType::Query => Frame::Query(TxnId(reader.u128())),
+        FrameType::Status => {
+            let txn_id = TxnId(reader.u128());
+            let status = QueryStatus::from_code(reader.u8())?;
+            let outcome = outcome_from_wire_code(reader.u8())?;
+            let kind_code = reader.u8();
+            let kind =
+                Kind::from_code(kind_code).ok_or(WireError::UnknownKind { code: kind_code })?;
+            Frame::Status(Status {
+                txn_id,
+                status,
+                outcome,
+                kind,
+                amount_fen: reader.u64(),
+                batch: reader.u64(),
+                finished_ns: reader.u64(),
+            })
+        }
         FrameType::Error => {
             let code = reader.u16();
             let reason_length = usize::from(reader.u16());
@@ -448,7 +485,32 @@ pub(crate) mod tests {
             Frame::Ping(0x0102_0304_0506_0708),
             Frame::Pong(0x0102_0304_0506_0708),
             Frame::Goodbye(GOODBYE_SHUTDOWN),
+            Frame::Query(TxnId(u128::MAX - 1)),
+            Frame::Status(found_status()),
+            Frame::Status(Status::bare(TxnId::new(20261130, 6), QueryStatus::Unknown)),
+            Frame::Status(Status {
+                status: QueryStatus::BeyondRetention,
+                outcome: Outcome::BatchClosed,
+                kind: Kind::RouteChange,
+                amount_fen: u64::MAX,
+                batch: u64::MAX,
+                finished_ns: u64::MAX,
+                ..found_status()
+            }),
         ]
+    }
+
+    /// The STATUS of the worked example: the worked PAYMENT, found approved.
+    fn found_status() -> Status {
+        Status {
+            txn_id: TxnId::new(20261130, 1),
+            status: QueryStatus::Found,
+            outcome: Outcome::Approved,
+            kind: Kind::AgreementDebit,
+            amount_fen: 10_000,
+            batch: 3,
+            finished_ns: 2_500_000_000,
+        }
     }
 
     fn encoded(frame: &Frame) -> Vec<u8> {
@@ -536,6 +598,8 @@ pub(crate) mod tests {
         let payment = encoded(&Frame::Payment(Signed::from_event(&signed_payment())));
         let answer = encoded(&one_of_each()[6]);
         let welcome = encoded(&one_of_each()[1]);
+        let status = encoded(&Frame::Status(found_status()));
+        let query = encoded(&Frame::Query(TxnId::new(20261130, 1)));
         // The account's length byte sits after txn_id, original, sent_ns, amount, mac, account.
         let account_length_at = HEADER_SIZE + 16 + 16 + 8 + 8 + MAC_LENGTH + ACCOUNT_LENGTH_MAX;
         let kind_at = HEADER_SIZE + SIGNED_BODY_SIZE - 2;
@@ -607,6 +671,34 @@ pub(crate) mod tests {
                 },
             ),
             (
+                "a QUERY one byte short",
+                {
+                    let mut bytes = query[..query.len() - 1].to_vec();
+                    bytes[..4].copy_from_slice(&(2 + QUERY_BODY_SIZE as u32 - 1).to_le_bytes());
+                    bytes
+                },
+                WireError::WrongLengthForType {
+                    frame_type: FrameType::Query as u8,
+                    length: 2 + QUERY_BODY_SIZE as u32 - 1,
+                },
+            ),
+            (
+                "a STATUS's length on a QUERY",
+                with(&status, 5, FrameType::Query as u8),
+                WireError::WrongLengthForType {
+                    frame_type: FrameType::Query as u8,
+                    length: 2 + STATUS_BODY_SIZE as u32,
+                },
+            ),
+            (
+                "a QUERY's length on a STATUS",
+                with(&query, 5, FrameType::Status as u8),
+                WireError::WrongLengthForType {
+                    frame_type: FrameType::Status as u8,
+                    length: 2 + QUERY_BODY_SIZE as u32,
+                },
+            ),
+            (
                 "an ERROR shorter than its code and reason length",
                 header(2 + 3, VERSION, FrameType::Error as u8, 3),
                 WireError::WrongLengthForType {
@@ -646,6 +738,26 @@ pub(crate) mod tests {
                 "decline 28",
                 with(&answer, HEADER_SIZE + 17, 28),
                 WireError::UnknownDecline { code: 28 },
+            ),
+            (
+                "query status 4",
+                with(&status, HEADER_SIZE + 16, 4),
+                WireError::UnknownQueryStatus { code: 4 },
+            ),
+            (
+                "query status 0xff",
+                with(&status, HEADER_SIZE + 16, 0xff),
+                WireError::UnknownQueryStatus { code: 0xff },
+            ),
+            (
+                "a STATUS's outcome 10",
+                with(&status, HEADER_SIZE + 17, 10),
+                WireError::UnknownOutcome { code: 10 },
+            ),
+            (
+                "a STATUS's kind 9",
+                with(&status, HEADER_SIZE + 18, 9),
+                WireError::UnknownKind { code: 9 },
             ),
             (
                 "account length 20",
@@ -709,13 +821,14 @@ pub(crate) mod tests {
                 needed: 0,
                 available: 0,
             },
+            WireError::UnknownQueryStatus { code: 0 },
         ]
         .iter()
         .map(WireError::error_code)
         .collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), 14, "every error code is distinct");
+        assert_eq!(codes.len(), 15, "every error code is distinct");
     }
 
     #[test]
@@ -762,8 +875,15 @@ pub(crate) mod tests {
         );
         assert!(verify_hello(&key, &fields));
         let payment = Frame::Payment(Signed::from_event(&signed_payment()));
+        let query = Frame::Query(signed_payment().txn_id);
+        let status = Frame::Status(found_status());
         let protocol = include_str!("../../../docs/PROTOCOL.md");
-        let examples = [("HELLO", hello), ("PAYMENT", payment)];
+        let examples = [
+            ("HELLO", hello),
+            ("PAYMENT", payment),
+            ("QUERY", query),
+            ("STATUS", status),
+        ];
         for (name, frame) in examples {
             println!("{name}: {}", hex(&encoded(&frame)));
         }

@@ -1,6 +1,7 @@
 //! The wire codes of [`Outcome`] and [`Decline`]: written out here, one row each, so that
 //! reordering or adding a variant in `event/` can never change what a byte on the wire means.
-//! `docs/PROTOCOL.md` carries the same tables; a test holds them to each other.
+//! `docs/PROTOCOL.md` carries the same tables (and a STATUS's query status table, whose codes
+//! are [`QueryStatus`](super::QueryStatus)'s own); a test holds them to each other.
 
 use super::WireError;
 use crate::event::{Decline, Outcome};
@@ -141,6 +142,10 @@ mod tests {
         }
         for (decline, code) in DECLINE_CODES {
             let row = format!("| {code} | `{decline}` |");
+            assert!(protocol.contains(&row), "PROTOCOL.md lacks {row}");
+        }
+        for status in crate::wire::QueryStatus::ALL {
+            let row = format!("| {} | `{status}` |", status as u8);
             assert!(protocol.contains(&row), "PROTOCOL.md lacks {row}");
         }
     }

@@ -70,6 +70,11 @@ pub enum WireError {
     },
     /// An ERROR's reason is not UTF-8.
     ReasonNotUtf8,
+    /// A STATUS's status byte is no query status.
+    UnknownQueryStatus {
+        /// The byte found.
+        code: u8,
+    },
     /// The buffer given to `encode` is shorter than the frame.
     BufferTooSmall {
         /// The frame's size in bytes.
@@ -97,6 +102,7 @@ impl WireError {
             WireError::ReasonTooLong { .. } => 12,
             WireError::ReasonNotUtf8 => 13,
             WireError::BufferTooSmall { .. } => 14,
+            WireError::UnknownQueryStatus { .. } => 15,
         }
     }
 }
@@ -147,6 +153,9 @@ impl std::fmt::Display for WireError {
                 "the reason of {length} bytes is longer than the {ERROR_REASON_LENGTH_MAX} allowed"
             ),
             WireError::ReasonNotUtf8 => formatter.write_str("the reason is not UTF-8"),
+            WireError::UnknownQueryStatus { code } => {
+                write!(formatter, "the status byte {code} is no query status")
+            }
             WireError::BufferTooSmall { needed, available } => write!(
                 formatter,
                 "the frame needs {needed} bytes and the buffer has {available}"

@@ -37,6 +37,10 @@ pub enum FrameType {
     Answer = 0x13,
     /// Node → institution: the payment was not taken; send it again later.
     Busy = 0x14,
+    /// Institution → node: what became of one of my payments?
+    Query = 0x15,
+    /// Node → institution: the answer to a QUERY.
+    Status = 0x16,
     /// Either way: the peer broke the protocol, and how.
     Error = 0x20,
     /// Either way: are you there?
@@ -49,7 +53,7 @@ pub enum FrameType {
 
 impl FrameType {
     /// Every frame type, in code order.
-    pub const ALL: [FrameType; 11] = [
+    pub const ALL: [FrameType; 13] = [
         FrameType::Hello,
         FrameType::Welcome,
         FrameType::Payment,
@@ -57,6 +61,8 @@ impl FrameType {
         FrameType::Reply,
         FrameType::Answer,
         FrameType::Busy,
+        FrameType::Query,
+        FrameType::Status,
         FrameType::Error,
         FrameType::Ping,
         FrameType::Pong,
@@ -80,6 +86,8 @@ impl FrameType {
             FrameType::Reply => "REPLY",
             FrameType::Answer => "ANSWER",
             FrameType::Busy => "BUSY",
+            FrameType::Query => "QUERY",
+            FrameType::Status => "STATUS",
             FrameType::Error => "ERROR",
             FrameType::Ping => "PING",
             FrameType::Pong => "PONG",
@@ -105,6 +113,11 @@ pub enum Frame {
     Answer(Answer),
     /// Node → institution: the payment with this id was not taken.
     Busy(TxnId),
+    /// Institution → node: what became of the payment with this id? The asker is the
+    /// connection's participant.
+    Query(TxnId),
+    /// Node → institution: the answer to a QUERY.
+    Status(Status),
     /// Either way: the peer broke the protocol.
     Error(ErrorFrame),
     /// Either way: a liveness probe and its nonce.
@@ -126,6 +139,8 @@ impl Frame {
             Frame::Reply(_) => FrameType::Reply,
             Frame::Answer(_) => FrameType::Answer,
             Frame::Busy(_) => FrameType::Busy,
+            Frame::Query(_) => FrameType::Query,
+            Frame::Status(_) => FrameType::Status,
             Frame::Error(_) => FrameType::Error,
             Frame::Ping(_) => FrameType::Ping,
             Frame::Pong(_) => FrameType::Pong,
@@ -248,6 +263,91 @@ pub struct Answer {
     pub original: Outcome,
     /// The institution's send time, echoed so it can measure latency without a table.
     pub sent_ns: u64,
+}
+
+/// What a STATUS says of the payment a QUERY named: its byte on the wire is the variant's value.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QueryStatus {
+    /// The payment finished and is the asker's: the STATUS carries its outcome and fields.
+    Found = 0,
+    /// The node knows no payment of the asker's by this id: never received, not yet finished
+    /// into the store, dropped by retention, or another institution's (which a STATUS never
+    /// tells apart from none).
+    #[default]
+    Unknown = 1,
+    /// The asker's payment is taken and not yet answered: ask again after its ANSWER is due.
+    InFlight = 2,
+    /// The id's own time is beyond the node's retention: it can no longer say. (Reserved: the
+    /// node answers such a QUERY `Unknown` today.)
+    BeyondRetention = 3,
+}
+
+impl QueryStatus {
+    /// Every status, in code order.
+    pub const ALL: [QueryStatus; 4] = [
+        QueryStatus::Found,
+        QueryStatus::Unknown,
+        QueryStatus::InFlight,
+        QueryStatus::BeyondRetention,
+    ];
+
+    /// The status with this code, or [`WireError::UnknownQueryStatus`].
+    pub fn from_code(code: u8) -> Result<QueryStatus, WireError> {
+        QueryStatus::ALL
+            .into_iter()
+            .find(|status| *status as u8 == code)
+            .ok_or(WireError::UnknownQueryStatus { code })
+    }
+
+    /// The name `docs/PROTOCOL.md` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryStatus::Found => "Found",
+            QueryStatus::Unknown => "Unknown",
+            QueryStatus::InFlight => "InFlight",
+            QueryStatus::BeyondRetention => "BeyondRetention",
+        }
+    }
+}
+
+impl std::fmt::Display for QueryStatus {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+/// A STATUS: the node's answer to a QUERY. Every field after `status` means something only when
+/// it is [`QueryStatus::Found`]; otherwise the node writes them zero (outcome `Pending`, kind
+/// code 0), and a client ignores them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The id the QUERY named.
+    pub txn_id: TxnId,
+    /// What the node can say of it.
+    pub status: QueryStatus,
+    /// The payment's outcome: `Approved`, `Declined` or `Expired`.
+    pub outcome: Outcome,
+    /// The payment's kind.
+    pub kind: Kind,
+    /// Its amount, fen.
+    pub amount_fen: u64,
+    /// The clearing batch it finished in.
+    pub batch: u64,
+    /// The node's event time when it finished, ns.
+    pub finished_ns: u64,
+}
+
+impl Status {
+    /// A STATUS for `txn_id` that carries only `status` (anything but `Found`): its other fields
+    /// zero.
+    pub fn bare(txn_id: TxnId, status: QueryStatus) -> Status {
+        Status {
+            txn_id,
+            status,
+            ..Status::default()
+        }
+    }
 }
 
 /// An ERROR: a code from `WireError::error_code` (or the node's own, see PROTOCOL.md) and a
@@ -383,6 +483,32 @@ mod tests {
                 assert_eq!(FrameType::from_code(code), None, "{code}");
             }
         }
+    }
+
+    #[test]
+    fn query_status_codes_round_trip_and_others_are_refused() {
+        for (index, status) in QueryStatus::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(status as u8), index, "{status}");
+            assert_eq!(QueryStatus::from_code(status as u8), Ok(status));
+        }
+        for code in QueryStatus::ALL.len() as u8..=u8::MAX {
+            assert_eq!(
+                QueryStatus::from_code(code),
+                Err(WireError::UnknownQueryStatus { code })
+            );
+        }
+        let bare = Status::bare(TxnId(9), QueryStatus::InFlight);
+        assert_eq!(
+            (
+                bare.outcome,
+                bare.kind,
+                bare.amount_fen,
+                bare.batch,
+                bare.finished_ns
+            ),
+            (Outcome::Pending, Kind::AgreementDebit, 0, 0, 0),
+            "a STATUS that is not Found carries zeros"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `frame.rs` | [`Frame`], [`FrameType`] and each frame's fields: [`Hello`], [`Welcome`], [`Signed`] (PAYMENT and REPLY), [`Forward`], [`Answer`], [`ErrorFrame`] and its [`Reason`]; GOODBYE reasons |
+//! | `frame.rs` | [`Frame`], [`FrameType`] and each frame's fields: [`Hello`], [`Welcome`], [`Signed`] (PAYMENT and REPLY), [`Forward`], [`Answer`], [`Status`] (the answer to a QUERY) and its [`QueryStatus`], [`ErrorFrame`] and its [`Reason`]; GOODBYE reasons |
 //! | `codec.rs` | [`encode`], [`decode`] and [`Decoded`]; the header and body sizes |
 //! | `codes.rs` | the stable wire codes of [`Outcome`](crate::event::Outcome) and [`Decline`](crate::event::Decline) |
 //! | `hello.rs` | the HELLO's MAC: [`hello_mac`], [`verify_hello`] |
@@ -29,7 +29,8 @@ mod reader;
 pub use codec::{
     body_size, decode, encode, encoded_size, Decoded, ANSWER_BODY_SIZE, BUSY_BODY_SIZE,
     ERROR_BODY_SIZE_MIN, FORWARD_BODY_SIZE, GOODBYE_BODY_SIZE, HEADER_SIZE, HELLO_BODY_SIZE,
-    LENGTH_FIELD_SIZE, LENGTH_MAX, NONCE_BODY_SIZE, SIGNED_BODY_SIZE, WELCOME_BODY_SIZE,
+    LENGTH_FIELD_SIZE, LENGTH_MAX, NONCE_BODY_SIZE, QUERY_BODY_SIZE, SIGNED_BODY_SIZE,
+    STATUS_BODY_SIZE, WELCOME_BODY_SIZE,
 };
 pub use codes::{
     decline_from_wire_code, decline_wire_code, outcome_from_wire_code, outcome_wire_code,
@@ -37,9 +38,9 @@ pub use codes::{
 };
 pub use error::WireError;
 pub use frame::{
-    Answer, ErrorFrame, Forward, Frame, FrameType, Hello, Reason, Signed, Welcome,
-    GOODBYE_HELLO_REFUSED, GOODBYE_IDLE, GOODBYE_NORMAL, GOODBYE_PROTOCOL_ERROR, GOODBYE_SHUTDOWN,
-    VERSION,
+    Answer, ErrorFrame, Forward, Frame, FrameType, Hello, QueryStatus, Reason, Signed, Status,
+    Welcome, GOODBYE_HELLO_REFUSED, GOODBYE_IDLE, GOODBYE_NORMAL, GOODBYE_PROTOCOL_ERROR,
+    GOODBYE_SHUTDOWN, VERSION,
 };
 pub use hello::{hello_mac, hello_signed_bytes, verify_hello, HELLO_LABEL, HELLO_SIGNED_LENGTH};
 pub use reader::{FrameReader, FRAME_READER_BUFFER_SIZE};

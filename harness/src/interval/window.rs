@@ -40,7 +40,7 @@ impl Tag {
             Step::Authorize => Some(Tag::Authorize),
             Step::Route => Some(Tag::Route),
             Step::Ledger => Some(Tag::Ledger),
-            Step::Egress => None,
+            Step::Prefetch | Step::Store | Step::Egress => None,
         }
     }
 

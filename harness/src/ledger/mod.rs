@@ -1,5 +1,6 @@
 //! `clearway ledger …`: the tools that read a data directory without trusting the node that
-//! wrote it. Each rebuilds the state machine from the directory's manifest and journal.
+//! wrote it. Each rebuilds the state machine from the directory's manifest and journal, except
+//! `payment`, which reads one record from the directory's payment store.
 //!
 //! # Layout
 //!
@@ -9,8 +10,10 @@
 //! | `replay.rs` | `replay`: the state rebuilt from the first event; hash, positions, batches |
 //! | `export.rs` | `export`: one row per payment with its final state, and positions |
 //! | `settlement.rs` | `settlement`: a batch's settlement report |
+//! | `payment.rs` | `payment`: one finished payment's record from the payment store |
 
 mod export;
+mod payment;
 mod replay;
 mod settlement;
 mod verify;
@@ -72,6 +75,20 @@ pub enum LedgerCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print one finished payment's record from the data directory's payment store (`D/store`):
+    /// outcome, kind, amount, institution, bank, batch, when it finished, and for an approved
+    /// debit what refunds took. Exits 1 when the store holds no such payment.
+    Payment {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Also write the record as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The payment's id as the node prints it: `yyyymmdd-` and 24 digits (or more).
+        #[arg(value_parser = payment::parse_txn_id)]
+        txn_id: clearway_core::event::TxnId,
+    },
 }
 
 /// Export formats.
@@ -96,6 +113,11 @@ pub fn run(command: LedgerCommand) -> ExitCode {
             batch,
             out,
         } => settlement::run(&data_dir, batch, out.as_deref()),
+        LedgerCommand::Payment {
+            data_dir,
+            json,
+            txn_id,
+        } => payment::run(&data_dir, txn_id, json.as_deref()),
     };
     match outcome {
         Ok(code) => code,
@@ -143,6 +165,8 @@ fn rebuild_from_genesis(
     directory: &Directory,
     observer: &mut impl clearway_core::journal::ReplayObserver,
 ) -> Result<clearway_core::journal::Rebuilt, Failure> {
+    // From the first event, into a store of its own: the tools never write the node's.
+    let store = crate::run::memory::temporary_store().map_err(Failure::unreadable)?;
     clearway_core::journal::rebuild(
         &directory.storage,
         &directory.journal,
@@ -150,6 +174,7 @@ fn rebuild_from_genesis(
         directory.opened.mac,
         directory.opened.ledger_config,
         clearway_core::journal::ReplayFrom::Genesis,
+        Some(&store),
         observer,
     )
     .map_err(|error| Failure::check(error.to_string()))

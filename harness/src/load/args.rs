@@ -78,6 +78,7 @@ impl LoadArgs {
             producers: Some(1),
             ring_capacity: None,
             batch_size_max: None,
+            retention: None,
             transport: crate::run::args::Transport::Ring,
             mac: clearway_core::event::MacMode::Hmac,
             arrival: self.arrival,

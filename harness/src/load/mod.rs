@@ -139,8 +139,9 @@ fn validate(args: &LoadArgs, plan: &Plan) -> Result<(), Failure> {
         .is_some_and(|offset| offset >= NEVER_SENT_SEQUENCE_BIT / 2)
     {
         return Err(Failure::usage(format!(
-            "--id-offset must be below 2^94 ({}), so that ids stay below the generator's \
+            "--id-offset must be below 2^{} ({}), so that ids stay below the generator's \
              never-sent range",
+            (NEVER_SENT_SEQUENCE_BIT / 2).trailing_zeros(),
             NEVER_SENT_SEQUENCE_BIT / 2
         )));
     }

@@ -59,6 +59,12 @@ pub struct RunArgs {
     /// Milliseconds a payment may wait for its bank before its hold expires.
     #[arg(long)]
     pub bank_timeout_ms: Option<u64>,
+    /// How long a decided payment is remembered: a resend within it gets the original outcome,
+    /// a refund finds its original; an id older is refused by name (`90s`, `10m`, `24h`,
+    /// `30d`; 24h by default, within 1m and 400d). A data directory keeps the retention it was
+    /// made with.
+    #[arg(long, value_parser = super::memory::parse_retention)]
+    pub retention: Option<u64>,
     /// Microseconds every bank takes to answer (0: at once); with `--bank-latency-sigma`, the
     /// median of a log-normal distribution.
     #[arg(long, default_value_t = 0)]

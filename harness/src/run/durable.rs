@@ -5,10 +5,12 @@ use std::path::Path;
 
 use clearway_core::event::MacMode;
 use clearway_core::journal::{
-    recover, Durability, FileStorage, JournalConfig, JournalWriter, ReplayObserver,
+    recover, Durability, FileStorage, JournalConfig, JournalWriter, ReplayFrom, ReplayObserver,
+    StoreToRecover,
 };
 use clearway_core::network::Network;
 use clearway_core::stage::{BatchReport, Ledger, LedgerConfig, Route};
+use clearway_core::store::PaymentStore;
 use serde::Serialize;
 
 use super::args::{DurabilityArg, RunArgs};
@@ -35,6 +37,8 @@ pub struct Durable {
     pub recovery: RecoveryFigures,
     /// How the writer syncs.
     pub durability: Durability,
+    /// The payment store, consistent with the recovered ledger.
+    pub store: PaymentStore,
 }
 
 /// What recovery found and did.
@@ -52,6 +56,9 @@ pub struct RecoveryFigures {
     pub truncated: Option<String>,
     /// Snapshots passed over, each with why.
     pub snapshots_rejected: Vec<String>,
+    /// Why the payment store was rebuilt from the journal's first event, if it was: missing,
+    /// damaged, behind what the snapshot's window needs, or ahead of the journal.
+    pub store_rebuilt: Option<String>,
     /// The first sequence of this run.
     pub next_sequence: u64,
     /// Seconds recovery took.
@@ -119,15 +126,42 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         out: &batches,
         error: None,
     };
+    // The store is derived state: missing, damaged, behind or ahead of what the journal and
+    // the snapshot say, it is rebuilt from the journal's first event, and the run says why.
+    let store_folder = directory.join(super::memory::STORE_DIR);
+    let store_was_there = store_folder.exists();
+    let (store, mut store_rebuilt) = match PaymentStore::open(&store_folder) {
+        Ok(store) if store_was_there || !resumed => (store, None),
+        Ok(store) => (store, Some("it was missing".to_string())),
+        Err(error) => (
+            super::memory::empty_store(&store_folder).map_err(unreadable)?,
+            Some(format!("it could not be opened: {error}")),
+        ),
+    };
+    let from = if store_rebuilt.is_some() {
+        ReplayFrom::Genesis
+    } else {
+        ReplayFrom::NewestSnapshot
+    };
+    let mut store = Some(store);
+    let mut renew = || super::memory::empty_store(&store_folder);
     let recovery = recover(
         &mut storage,
         &network,
         args.mac,
         ledger_config,
         args.durable.truncate_corrupt,
+        from,
+        Some(StoreToRecover {
+            store: &mut store,
+            renew: &mut renew,
+        }),
         &mut reports,
     )
     .map_err(|error| Failure::failed(format!("cannot recover {}: {error}", directory.display())))?;
+    if let Some(reason) = &recovery.store_rebuilt {
+        store_rebuilt = Some(format!("it {reason}"));
+    }
     if let Some(error) = reports.error {
         return Err(unreadable(error));
     }
@@ -172,6 +206,7 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
             said
         }),
         snapshots_rejected: rebuilt.snapshots_rejected,
+        store_rebuilt,
         next_sequence: rebuilt.next_sequence,
         seconds: rebuilt.seconds,
     };
@@ -185,6 +220,7 @@ pub fn open(args: &RunArgs, directory: &Path, sized: LedgerConfig) -> Result<Dur
         snapshot_storage: storage,
         recovery: figures,
         durability,
+        store: store.expect("recovery hands the store back"),
     })
 }
 
@@ -212,6 +248,15 @@ fn check_flags_agree(
             return refuse(format!(
                 "--bank-timeout-ms {}, not {timeout_ms}",
                 manifest.bank_timeout_ns / 1_000_000
+            ));
+        }
+    }
+    if let Some(retention_ms) = args.retention {
+        if retention_ms * 1_000_000 != manifest.retention_ns {
+            return refuse(format!(
+                "--retention {}, not {}",
+                super::memory::format_retention(manifest.retention_ns / 1_000_000),
+                super::memory::format_retention(retention_ms)
             ));
         }
     }

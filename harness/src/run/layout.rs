@@ -2,10 +2,11 @@
 //! a topology file.
 //!
 //! A topology stage runs one or more *steps* in order on its thread(s): `authorize`, `route`,
-//! `ledger` and `egress`, named by the steps joined with `-` (`route-ledger-egress`). A stage
-//! named `journal` writes the input beside authorize: to the data directory's segment files when
-//! the run has one (then egress must wait for it), in memory for the replay check otherwise.
-//! The built-in layouts add a journal stage when the run has a data directory.
+//! `prefetch`, `ledger`, `store` and `egress`, named by the steps joined with `-`
+//! (`route-prefetch-ledger`). A stage named `journal` writes the input beside authorize: to the
+//! data directory's segment files when the run has one (then the store and egress must wait for
+//! it), in memory for the replay check otherwise. The built-in layouts add a journal stage when
+//! the run has a data directory.
 
 use clearway_core::pipeline::{Mode, ProducerKind, StageConfig, Topology, TopologyConfig};
 use clearway_core::ring::WaitStrategy;
@@ -21,22 +22,35 @@ pub enum Step {
     Authorize,
     /// Status, BIN lookup, link, control events.
     Route,
+    /// Loads from the payment store what the ledger's window does not hold.
+    Prefetch,
     /// Money.
     Ledger,
+    /// Writes decided payments into the payment store.
+    Store,
     /// Answers institutions, forwards to banks.
     Egress,
 }
 
 impl Step {
     /// In the order every event goes through them.
-    pub const ALL: [Step; 4] = [Step::Authorize, Step::Route, Step::Ledger, Step::Egress];
+    pub const ALL: [Step; 6] = [
+        Step::Authorize,
+        Step::Route,
+        Step::Prefetch,
+        Step::Ledger,
+        Step::Store,
+        Step::Egress,
+    ];
 
     /// The name used in stage names and reports.
     pub fn name(self) -> &'static str {
         match self {
             Step::Authorize => "authorize",
             Step::Route => "route",
+            Step::Prefetch => "prefetch",
             Step::Ledger => "ledger",
+            Step::Store => "store",
             Step::Egress => "egress",
         }
     }
@@ -76,28 +90,33 @@ impl Layout {
         self.roles.contains(&Role::Journal)
     }
 
-    /// A durable run answers nothing the journal has not made durable: egress's stage must come
-    /// after the journal's.
+    /// A durable run answers nothing, and stores nothing, the journal has not made durable: the
+    /// stages of the store and of egress must come after the journal's.
     fn check_egress_waits_for_journal(&self) -> Result<(), String> {
         let journal = self
             .roles
             .iter()
             .position(|role| *role == Role::Journal)
             .ok_or(
-                "--data-dir needs a stage named journal in the topology, for egress to wait on",
+                "--data-dir needs a stage named journal in the topology, for the store and egress \
+                 to wait on",
             )?;
-        let egress = self
-            .roles
-            .iter()
-            .position(|role| matches!(role, Role::Steps(steps) if steps.contains(&Step::Egress)))
-            .ok_or("no stage runs step egress")?;
-        if self.topology.config().mode == Mode::Pipelined
-            && !self.topology.is_upstream(journal, egress)
-        {
-            return Err(format!(
-                "stage {:?} runs egress but does not wait for the journal: with --data-dir, put                  \"journal\" in its `after` (directly or through another stage)",
-                self.topology.stage(egress).name
-            ));
+        for step in [Step::Store, Step::Egress] {
+            let stage = self
+                .roles
+                .iter()
+                .position(|role| matches!(role, Role::Steps(steps) if steps.contains(&step)))
+                .ok_or_else(|| format!("no stage runs step {}", step.name()))?;
+            if self.topology.config().mode == Mode::Pipelined
+                && !self.topology.is_upstream(journal, stage)
+            {
+                return Err(format!(
+                    "stage {:?} runs {} but does not wait for the journal: with --data-dir, put \
+                     \"journal\" in its `after` (directly or through another stage)",
+                    self.topology.stage(stage).name,
+                    step.name()
+                ));
+            }
         }
         Ok(())
     }
@@ -315,24 +334,25 @@ fn auto(
             "auto, 1 core: fused, every step on the producer's thread".to_string(),
         ),
         count if count < PIPELINED_CORE_COUNT_MIN && journal => {
-            // The journal sleeps in fdatasync most of the time, and egress does little, so four
-            // threads share two cores; the switch thread never waits for the disk.
+            // The journal sleeps in fdatasync most of the time, and the store and egress do
+            // little per event, so four threads share two cores; the switch thread never waits
+            // for the disk.
             let wait = WaitStrategy::SpinThenYield;
             let config = base()
                 .producer_wait(wait)
                 .stage(journal_stage().wait(wait))
-                .stage(StageConfig::new("authorize-route-ledger").wait(wait))
+                .stage(StageConfig::new("authorize-route-prefetch-ledger").wait(wait))
                 .stage(
-                    StageConfig::new("egress")
-                        .after(["authorize-route-ledger", "journal"])
+                    StageConfig::new("store-egress")
+                        .after(["authorize-route-prefetch-ledger", "journal"])
                         .wait(wait),
                 );
             (
                 config,
                 format!(
                     "auto, {count} cores: the producer, the journal beside one switch thread \
-                     running authorize, route and ledger, and egress after both; unpinned, \
-                     spin-then-yield"
+                     running authorize, route, prefetch and ledger, and the store and egress \
+                     after both; unpinned, spin-then-yield"
                 ),
             )
         }
@@ -340,7 +360,7 @@ fn auto(
             let wait = WaitStrategy::SpinThenYield;
             let config = base()
                 .producer_wait(wait)
-                .stage(StageConfig::new("authorize-route-ledger-egress").wait(wait));
+                .stage(StageConfig::new("authorize-route-prefetch-ledger-store-egress").wait(wait));
             (
                 config,
                 format!(
@@ -388,7 +408,7 @@ fn fused(journal: bool) -> TopologyConfig {
     with_journal(chain_after(config), journal)
 }
 
-/// Adds the journal stage, and makes egress wait for it.
+/// Adds the journal stage, and makes the store's stage (and so egress, after it) wait for it.
 fn with_journal(mut config: TopologyConfig, journal: bool) -> TopologyConfig {
     if !journal {
         return config;
@@ -402,12 +422,12 @@ fn with_journal(mut config: TopologyConfig, journal: bool) -> TopologyConfig {
             0
         });
     let name = config.stages[journal].name.clone();
-    if let Some(egress) = config
+    if let Some(store) = config
         .stages
         .iter_mut()
-        .find(|stage| stage.name == "egress")
+        .find(|stage| stage.name.split('-').any(|step| step == "store"))
     {
-        egress.after.push(name);
+        store.after.push(name);
     }
     config
 }
@@ -478,7 +498,7 @@ mod tests {
         assert_eq!(one.topology.config().mode, Mode::Fused);
         let sixteen: Vec<usize> = (0..16).collect();
         let big = choose("auto", None, None, false, &sixteen, Sizes::default()).unwrap();
-        assert_eq!(big.roles.len(), 4);
+        assert_eq!(big.roles.len(), 6);
         assert_eq!(big.topology.stage(0).workers, 4);
         assert_eq!(big.producers, 3);
         assert_eq!(big.producer_cores, vec![1, 2, 3]);
@@ -505,13 +525,16 @@ mod tests {
             let egress = (0..layout.roles.len())
                 .find(|&index| topology.stage(index).name.ends_with("egress"))
                 .unwrap();
-            assert!(
-                topology
-                    .stage(egress)
-                    .after
-                    .contains(&"journal".to_string()),
-                "{choice} on {cores:?}"
-            );
+            let store = (0..layout.roles.len())
+                .find(|&index| topology.stage(index).name.starts_with("store"))
+                .unwrap_or_else(|| panic!("{choice} on {cores:?}: no store stage"));
+            if topology.config().mode == Mode::Pipelined {
+                assert!(
+                    topology.stage(store).after.contains(&"journal".to_string()),
+                    "{choice} on {cores:?}"
+                );
+                assert!(topology.is_upstream(store, egress) || store == egress);
+            }
             let order = topology.order();
             let at = |stage| order.iter().position(|&index| index == stage).unwrap();
             assert!(at(journal) < at(egress), "{choice} on {cores:?}");
@@ -525,8 +548,13 @@ mod tests {
             two.roles,
             vec![
                 Role::Journal,
-                Role::Steps(vec![Step::Authorize, Step::Route, Step::Ledger]),
-                Role::Steps(vec![Step::Egress]),
+                Role::Steps(vec![
+                    Step::Authorize,
+                    Step::Route,
+                    Step::Prefetch,
+                    Step::Ledger
+                ]),
+                Role::Steps(vec![Step::Store, Step::Egress]),
             ]
         );
         let pinned = choose("auto", None, None, true, &sixteen, Sizes::default()).unwrap();
@@ -544,11 +572,11 @@ mod tests {
         std::fs::create_dir_all(&directory).unwrap();
         let rows = [
             (
-                "[[stage]]\nname = \"authorize-route-ledger-egress\"\n",
+                "[[stage]]\nname = \"authorize-route-prefetch-ledger-store-egress\"\n",
                 "needs a stage named journal",
             ),
             (
-                "[[stage]]\nname = \"journal\"\n[[stage]]\nname = \"authorize-route-ledger-egress\"\n",
+                "[[stage]]\nname = \"journal\"\n[[stage]]\nname = \"authorize-route-prefetch-ledger-store-egress\"\n",
                 "does not wait for the journal",
             ),
         ];
@@ -583,15 +611,15 @@ mod tests {
     fn refuses_layouts_that_break_the_step_order() {
         let rows: &[(&str, &str)] = &[
             (
-                "[[stage]]\nname = \"authorize-route-ledger\"\n",
+                "[[stage]]\nname = \"authorize-route-prefetch-ledger-store\"\n",
                 "no stage runs step egress",
             ),
             (
-                "[[stage]]\nname = \"route\"\n[[stage]]\nname = \"authorize-ledger-egress\"\nafter = [\"route\"]\n",
+                "[[stage]]\nname = \"route\"\n[[stage]]\nname = \"authorize-prefetch-ledger-store-egress\"\nafter = [\"route\"]\n",
                 "step route must run after step authorize",
             ),
             (
-                "[[stage]]\nname = \"authorize-route\"\nworkers = 2\n[[stage]]\nname = \"ledger-egress\"\nafter = [\"authorize-route\"]\n",
+                "[[stage]]\nname = \"authorize-route\"\nworkers = 2\n[[stage]]\nname = \"prefetch-ledger-store-egress\"\nafter = [\"authorize-route\"]\n",
                 "only authorize can run as a worker group",
             ),
             (

@@ -13,6 +13,7 @@
 //! | `durable.rs` | a durable run's start: manifest, recovery, the journal writer |
 //! | `snapshots.rs` | when route and the ledger save their state, and the snapshot writer |
 //! | `ack_log.rs` | one line per answered payment, for crash tests |
+//! | `memory.rs` | `--retention`, the epoch, the run's payment store |
 //! | `timed.rs` | per-step exit latency, one clock read per batch |
 //! | `egress.rs` | answers, forwarding to banks, tallies, end-to-end latency |
 //! | `channel.rs` | the channel transport, the baseline |
@@ -32,6 +33,7 @@ pub(crate) mod generator;
 pub(crate) mod journal;
 pub(crate) mod latency;
 pub(crate) mod layout;
+pub(crate) mod memory;
 pub(crate) mod producers;
 pub(crate) mod recording;
 mod replay;
@@ -52,8 +54,10 @@ use clearway_core::event::{Decline, Event, Results};
 use clearway_core::network::Network;
 use clearway_core::pipeline::{available_cores, Handlers, Mode, Pipeline, Producer, Worker};
 use clearway_core::stage::{
-    Authorize, BatchReport, Ledger, LedgerConfig, LedgerStage, LedgerSummary, Route,
+    queues_for, Authorize, BatchReport, Ledger, LedgerConfig, LedgerStage, LedgerSummary, Prefetch,
+    Route, StoreWriter,
 };
+use clearway_core::store::PaymentStore;
 use crossbeam::channel::{unbounded, Sender};
 use parking_lot::Mutex;
 
@@ -117,7 +121,6 @@ pub fn run(mut args: RunArgs, given: &Given) -> ExitCode {
 pub(crate) struct Shared {
     network: Arc<Network>,
     args: RunArgs,
-    ledger_config: LedgerConfig,
     clock: RunClock,
     batch_size_max: usize,
     reports: Reports,
@@ -125,8 +128,12 @@ pub(crate) struct Shared {
     egress: Mutex<Option<Egress>>,
     /// Route as recovered from the data directory; a fresh one without.
     route: Mutex<Option<Route>>,
-    /// The ledger as recovered; a fresh one without.
+    /// The ledger as recovered; a fresh one without. Attached to the store.
     ledger: Mutex<Option<Ledger>>,
+    /// The prefetch, connected to the ledger.
+    prefetch: Mutex<Option<Prefetch>>,
+    /// The store writer, connected to the ledger's sink.
+    store_writer: Mutex<Option<StoreWriter>>,
     /// The journal stage's handler.
     journal: Mutex<Option<JournalStage>>,
     /// When route and the ledger save their state.
@@ -170,14 +177,18 @@ impl Shared {
                         let route = route.unwrap_or_else(|| Route::new(&self.network));
                         StepHandler::Route(self.timed(step, self.snapshotting(route)))
                     }
+                    Step::Prefetch => StepHandler::Prefetch(Box::new(
+                        self.prefetch.lock().take().expect("one prefetch per run"),
+                    )),
                     Step::Ledger => {
                         let sink = self.sink.lock().take().expect("one ledger per run");
-                        let ledger = self.ledger.lock().take();
-                        let ledger = ledger
-                            .unwrap_or_else(|| Ledger::new(&self.network, self.ledger_config));
+                        let ledger = self.ledger.lock().take().expect("one ledger per run");
                         let stage = self.snapshotting(LedgerStage::new(ledger, sink));
                         StepHandler::Ledger(Box::new(self.timed(step, stage)))
                     }
+                    Step::Store => StepHandler::Store(Box::new(
+                        self.store_writer.lock().take().expect("one store per run"),
+                    )),
                     Step::Egress => StepHandler::Egress(Box::new(
                         self.egress.lock().take().expect("one egress per run"),
                     )),
@@ -255,6 +266,7 @@ fn execute(args: &RunArgs) -> Result<(Summary, Monitored, Arc<Window>), Failure>
         answered,
         id_offset,
         clock,
+        store: _,
     } = assemble(
         args,
         &network,
@@ -409,14 +421,16 @@ pub(crate) fn open(args: &RunArgs) -> Result<(Network, LedgerConfig, Continuatio
                 snapshot_storage,
                 recovery,
                 durability,
+                store,
             } = durable;
             start = Continuation {
                 next_sequence,
                 clock_ns: if recovery.resumed {
-                    ledger.clock_ns()
+                    memory::resumed_clock_ns(ledger_config.memory, ledger.clock_ns())
                 } else {
                     0
                 },
+                store: Some(store),
                 route: Some(route),
                 ledger: Some(ledger),
                 writer: Some(writer),
@@ -501,6 +515,9 @@ pub(crate) struct Assembled {
     pub id_offset: u128,
     /// The switch's clock.
     pub clock: RunClock,
+    /// A handle on the payment store the stages write, for readers beside them (a node's
+    /// QUERY).
+    pub store: PaymentStore,
 }
 
 /// Makes the switch's parts for `layout`, continuing from `start`; with `door`, egress answers
@@ -527,6 +544,49 @@ pub(crate) fn assemble(
         rtrb::RingBuffer::new(ledger_config.holds_capacity + config.ring_capacity * 2);
     let (batches, batch_inbox) = unbounded::<BatchReport>();
     let writer = spawn_report_writer(args.measure.batches_dir(), batch_inbox);
+    // Memory by time: the ledger (recovered, or new) attached to the store through the prefetch
+    // before it and the store writer after it.
+    let memory = ledger_config
+        .memory
+        .expect("every run configures memory by time");
+    let store = match start.store.take() {
+        Some(store) => store,
+        None => memory::temporary_store().map_err(Failure::unreadable)?,
+    };
+    let ((loads_in, loads_out), (finished_in, finished_out)) =
+        queues_for(config.ring_capacity, ledger_config.holds_capacity);
+    let through = Arc::new(AtomicU64::new(
+        store
+            .through()
+            .map_err(|error| Failure::unreadable(error.to_string()))?,
+    ));
+    let mut ledger = start
+        .ledger
+        .take()
+        .unwrap_or_else(|| Ledger::new(network, ledger_config));
+    ledger.attach_store(loads_out, Arc::clone(&through));
+    let prefetch = {
+        let reports = reports.clone();
+        Prefetch::new(store.clone(), memory, ledger.schedule(), loads_in).on_finish(
+            move |counters| {
+                let _ = reports.send(ThreadReport::Prefetch(counters));
+            },
+        )
+    };
+    let store_reader = store.clone();
+    let store_writer = {
+        let reports = reports.clone();
+        StoreWriter::new(
+            store,
+            memory,
+            finished_out,
+            through,
+            ledger_config.holds_capacity + 2 * config.ring_capacity,
+        )
+        .on_finish(move |counters| {
+            let _ = reports.send(ThreadReport::Store(counters));
+        })
+    };
     let answered = Arc::new(AtomicU64::new(0));
     // Each start against a data directory numbers its payments from its own range, so a restart
     // never resends an id the journal already holds (see `Institutions::numbered_from`).
@@ -588,18 +648,20 @@ pub(crate) fn assemble(
     let shared = Arc::new(Shared {
         network: Arc::clone(network),
         args: args.clone(),
-        ledger_config,
         clock,
         batch_size_max,
         reports: reports.clone(),
         sink: Mutex::new(Some(RunSink {
             expiries: expiries_in,
+            finished: finished_in,
             batches,
             reports: reports.clone(),
         })),
         egress: Mutex::new(Some(egress)),
         route: Mutex::new(start.route.take()),
-        ledger: Mutex::new(start.ledger.take()),
+        ledger: Mutex::new(Some(ledger)),
+        prefetch: Mutex::new(Some(prefetch)),
+        store_writer: Mutex::new(Some(store_writer)),
         journal: Mutex::new(Some(journal)),
         snapshot_policy: SnapshotPolicy::new(args.durable.snapshot_every, start.next_sequence),
         snapshot_parts,
@@ -616,6 +678,7 @@ pub(crate) fn assemble(
         answered,
         id_offset,
         clock,
+        store: store_reader,
     })
 }
 
@@ -628,6 +691,8 @@ pub(crate) struct Continuation {
     ledger: Option<Ledger>,
     writer: Option<clearway_core::journal::JournalWriter<clearway_core::journal::FileStorage>>,
     snapshot_storage: Option<clearway_core::journal::FileStorage>,
+    /// The data directory's payment store; a temporary one is made without.
+    store: Option<PaymentStore>,
     /// What recovery did.
     pub recovery: Option<RecoveryFigures>,
     /// `memory`, `none` or `fsync`.
@@ -643,6 +708,7 @@ impl Default for Continuation {
             ledger: None,
             writer: None,
             snapshot_storage: None,
+            store: None,
             recovery: None,
             durability: "memory",
         }
@@ -691,6 +757,11 @@ fn print_recovery(args: &RunArgs, durable: &Durable) {
     if let Some(truncated) = &recovery.truncated {
         println!("data dir: the journal was {truncated}");
     }
+    if let Some(reason) = &recovery.store_rebuilt {
+        println!(
+            "data dir: the payment store was rebuilt from the journal's first event: {reason}"
+        );
+    }
     for rejected in &recovery.snapshots_rejected {
         println!("data dir: snapshot passed over: {rejected}");
     }
@@ -702,7 +773,13 @@ fn print_recovery(args: &RunArgs, durable: &Durable) {
 /// largest machine keeps a 180,000/s run's tables in megabytes instead of the defaults' hundreds,
 /// which the ledger would otherwise page in, a fault at a time, while it runs.
 pub(crate) fn ledger_config(args: &RunArgs) -> LedgerConfig {
-    let mut config = LedgerConfig::default();
+    let mut config = LedgerConfig {
+        memory: Some(clearway_core::stage::LongMemory {
+            retention_ns: memory::retention_ns(args.retention),
+            epoch_unix_ns: memory::epoch_now_ns(),
+        }),
+        ..LedgerConfig::default()
+    };
     if let Some(timeout_ms) = args.bank_timeout_ms {
         config.bank_timeout_ns = timeout_ms * 1_000_000;
     }
@@ -946,6 +1023,10 @@ pub(crate) struct Collected {
     pub journal: Option<Recording>,
     /// The durable journal's figures.
     pub durable: Option<JournalFigures>,
+    /// What the prefetch loaded.
+    pub prefetch: Option<clearway_core::stage::PrefetchCounters>,
+    /// What the store writer wrote.
+    pub store: Option<clearway_core::stage::StoreCounters>,
 }
 
 pub(crate) fn collect(inbox: ReportInbox) -> Collected {
@@ -961,6 +1042,8 @@ pub(crate) fn collect(inbox: ReportInbox) -> Collected {
             ThreadReport::Ledger(summary) => collected.ledger = Some(summary),
             ThreadReport::Journal(recording) => collected.journal = Some(recording),
             ThreadReport::Durable(figures) => collected.durable = Some(figures),
+            ThreadReport::Prefetch(counters) => collected.prefetch = Some(counters),
+            ThreadReport::Store(counters) => collected.store = Some(counters),
         }
     }
     collected
@@ -1008,7 +1091,9 @@ fn summarise(
         ),
         (None, false) => recording
             .as_ref()
-            .map(|recording| replay::replay(network, args.mac, ledger_config, recording)),
+            .map(|recording| replay::replay(network, args.mac, ledger_config, recording))
+            .transpose()
+            .map_err(Failure::failed)?,
     };
     let window_s = driven.window_ns as f64 / 1e9;
     let warmup_s = args.measure.plan.warmup_s;
@@ -1176,6 +1261,12 @@ fn summarise(
             recovery: durability.recovery,
             carried_over_expired: egress.carried_over_expired,
         },
+        memory: summary::MemorySummary::of(
+            ledger_config.memory.map_or(0, |memory| memory.retention_ns),
+            ledger_config.window_span_ns,
+            collected.prefetch,
+            collected.store,
+        ),
         valid: generator.kept_up,
         generator,
         slo_passed: slo.iter().all(|verdict| verdict.passed),

@@ -48,6 +48,11 @@ impl Producers {
         if let Rate::PerSecond(rate) = args.rate {
             workload.rate_per_s = rate / institution_threads as f64;
         }
+        // Ids carry the second they are made in, on the switch's clock: its epoch plus the
+        // intended send time.
+        if let Some(memory) = ledger_config.memory {
+            workload.epoch_unix_ns = memory.epoch_unix_ns;
+        }
         workload.arrival = match args.arrival {
             ArrivalArg::Poisson => Arrival::Poisson,
             ArrivalArg::Constant => Arrival::Constant,

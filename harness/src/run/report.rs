@@ -25,6 +25,10 @@ pub enum ThreadReport {
     Journal(Recording),
     /// The durable journal's figures.
     Durable(JournalFigures),
+    /// What the prefetch loaded from the store.
+    Prefetch(clearway_core::stage::PrefetchCounters),
+    /// What the store writer wrote.
+    Store(clearway_core::stage::StoreCounters),
 }
 
 /// Where handlers send their reports; unbounded because each thread sends once, at shutdown.

@@ -3,8 +3,10 @@
 use clearway_core::event::{Event, Results};
 use clearway_core::pipeline::{Handler, StageFault};
 use clearway_core::stage::{
-    Authorize, BatchReport, Expiry, LedgerSink, LedgerStage, LedgerSummary, Route,
+    Authorize, BatchReport, Expiry, LedgerSink, LedgerStage, LedgerSummary, Prefetch, Route,
+    StoreWriter,
 };
+use clearway_core::store::StoredPayment;
 use crossbeam::channel::Sender;
 
 use super::egress::Egress;
@@ -18,13 +20,17 @@ pub enum StepHandler {
     Authorize(Timed<Authorize>),
     /// Route, timed, saving its state at due cutovers.
     Route(Timed<Snapshotting<Route>>),
+    /// The prefetch: loads from the store what the ledger's window does not hold.
+    Prefetch(Box<Prefetch>),
     /// The ledger, timed, saving its state at due cutovers.
     Ledger(Box<Timed<Snapshotting<LedgerStage<RunSink>>>>),
+    /// The store writer.
+    Store(Box<StoreWriter>),
     /// Egress.
     Egress(Box<Egress>),
 }
 
-/// The steps one stage runs, in order, on each event: one step for a pipelined stage, all four
+/// The steps one stage runs, in order, on each event: one step for a pipelined stage, all six
 /// on a 2-core machine's switch thread. A `match` per step, no dynamic dispatch.
 pub struct StepChain(pub Vec<StepHandler>);
 
@@ -45,7 +51,13 @@ impl Handler<Event, Results> for StepChain {
                 StepHandler::Route(handler) => {
                     handler.on_event(input, output, sequence, end_of_batch)?
                 }
+                StepHandler::Prefetch(handler) => {
+                    handler.on_event(input, output, sequence, end_of_batch)?
+                }
                 StepHandler::Ledger(handler) => {
+                    handler.on_event(input, output, sequence, end_of_batch)?
+                }
+                StepHandler::Store(handler) => {
                     handler.on_event(input, output, sequence, end_of_batch)?
                 }
                 StepHandler::Egress(handler) => {
@@ -61,7 +73,9 @@ impl Handler<Event, Results> for StepChain {
             match step {
                 StepHandler::Authorize(handler) => handler.on_shutdown(),
                 StepHandler::Route(handler) => handler.on_shutdown(),
+                StepHandler::Prefetch(handler) => handler.on_shutdown(),
                 StepHandler::Ledger(handler) => handler.on_shutdown(),
+                StepHandler::Store(handler) => handler.on_shutdown(),
                 StepHandler::Egress(handler) => handler.on_shutdown(),
             }
         }
@@ -69,10 +83,13 @@ impl Handler<Event, Results> for StepChain {
 }
 
 /// Where the ledger's side effects go in a run: expiries to egress through a queue sized so it
-/// never fills, settlement reports to the writer thread, and the final summary to the run.
+/// never fills, finished payments to the store writer likewise, settlement reports to the
+/// writer thread, and the final summary to the run.
 pub struct RunSink {
     /// To egress.
     pub expiries: rtrb::Producer<Expiry>,
+    /// To the store writer.
+    pub finished: rtrb::Producer<StoredPayment>,
     /// To the report writer.
     pub batches: Sender<BatchReport>,
     /// To the run.
@@ -86,6 +103,14 @@ impl LedgerSink for RunSink {
         self.expiries
             .push(*expiry)
             .expect("the expiry queue is sized to the ledger's holds plus the ring's slots");
+    }
+
+    fn payment_finished(&mut self, payment: &StoredPayment) {
+        // The queue holds one entry per hold plus two per ring slot: no more payments can have
+        // finished and not yet been taken by the store writer (see `queues_for`).
+        self.finished
+            .push(*payment)
+            .expect("the finished-payment queue is sized to the ledger's holds plus two rings");
     }
 
     fn batch_closed(&mut self, report: BatchReport) {

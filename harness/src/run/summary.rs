@@ -68,6 +68,8 @@ pub struct Summary {
     pub replay_s: Option<f64>,
     /// How the input was kept: in memory, or a journal on disk and how it did.
     pub durability: DurabilitySummary,
+    /// Memory by time: retention, the window, what the prefetch loaded and the store wrote.
+    pub memory: MemorySummary,
     /// How the generator kept to its schedule.
     pub generator: GeneratorFigures,
     /// Whether the generator kept up (within 1% of its schedule): when false the run is invalid
@@ -87,6 +89,129 @@ pub struct Summary {
     pub checks: BTreeMap<String, bool>,
     /// Whether every check passed. When false the run exits 1.
     pub ok: bool,
+}
+
+/// Memory by time (docs/SWITCH.md, "Memory by time"): how long payments are remembered, and
+/// what the prefetch and the store did to remember them.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemorySummary {
+    /// Retention, seconds.
+    pub retention_s: f64,
+    /// A window generation's span of event time, ms.
+    pub window_span_ms: u64,
+    /// The prefetch: ids it looked at, those it skipped (surely in the window, or refused by
+    /// their time), store lookups, those that found a payment, and the mean lookup.
+    pub prefetch: Option<PrefetchFigures>,
+    /// The store writer.
+    pub store: Option<StoreFigures>,
+}
+
+/// What the prefetch did.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PrefetchFigures {
+    /// Ids looked at (payments' own and refunds' originals).
+    pub ids: u64,
+    /// Skipped: made so recently that the window surely holds them.
+    pub in_window: u64,
+    /// Skipped: the ledger refuses them by their time.
+    pub refused: u64,
+    /// Store lookups made.
+    pub lookups: u64,
+    /// Lookups that found a payment.
+    pub found: u64,
+    /// Mean lookup, ns.
+    pub lookup_ns_mean: f64,
+}
+
+/// What the store writer did.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct StoreFigures {
+    /// Decided payments written.
+    pub payments: u64,
+    /// Writes (one a batch).
+    pub writes: u64,
+    /// Payments per second of writing (the write calls' own time).
+    pub payments_per_s_writing: f64,
+    /// Partitions dropped by retention.
+    pub partitions_dropped: u64,
+    /// The store's bytes on disk at the end.
+    pub disk_bytes: u64,
+    /// Bytes on disk per payment the store holds from this run (0 when it wrote none).
+    pub disk_bytes_per_payment: f64,
+}
+
+impl MemorySummary {
+    /// The figures from the ledger's configuration and the two stages' counters.
+    pub fn of(
+        retention_ns: u64,
+        window_span_ns: u64,
+        prefetch: Option<clearway_core::stage::PrefetchCounters>,
+        store: Option<clearway_core::stage::StoreCounters>,
+    ) -> MemorySummary {
+        MemorySummary {
+            retention_s: retention_ns as f64 / 1e9,
+            window_span_ms: window_span_ns / 1_000_000,
+            prefetch: prefetch.map(|counters| PrefetchFigures {
+                ids: counters.ids,
+                in_window: counters.in_window,
+                refused: counters.refused,
+                lookups: counters.lookups,
+                found: counters.found,
+                lookup_ns_mean: counters.lookup_ns as f64 / counters.lookups.max(1) as f64,
+            }),
+            store: store.map(|counters| StoreFigures {
+                payments: counters.payments,
+                writes: counters.writes,
+                payments_per_s_writing: counters.payments as f64
+                    / (counters.write_ns.max(1) as f64 / 1e9),
+                partitions_dropped: counters.partitions_dropped,
+                disk_bytes: counters.disk_bytes,
+                disk_bytes_per_payment: if counters.payments == 0 {
+                    0.0
+                } else {
+                    counters.disk_bytes as f64 / counters.payments as f64
+                },
+            }),
+        }
+    }
+}
+
+impl fmt::Display for MemorySummary {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            out,
+            "  memory       retention {}, window generations of {} ms",
+            crate::run::memory::format_retention((self.retention_s * 1e3) as u64),
+            self.window_span_ms
+        )?;
+        if let Some(prefetch) = &self.prefetch {
+            writeln!(
+                out,
+                "    prefetch   {} ids: {} surely in the window, {} refused by their time, {} \
+                 store lookups ({} found), {} a lookup on average",
+                thousands(prefetch.ids),
+                thousands(prefetch.in_window),
+                thousands(prefetch.refused),
+                thousands(prefetch.lookups),
+                thousands(prefetch.found),
+                human_ns(prefetch.lookup_ns_mean as u64)
+            )?;
+        }
+        if let Some(store) = &self.store {
+            writeln!(
+                out,
+                "    store      {} payments in {} writes ({:.0}/s while writing); {:.1} MB on \
+                 disk, {:.1} bytes a payment; {} partitions dropped",
+                thousands(store.payments),
+                thousands(store.writes),
+                store.payments_per_s_writing,
+                store.disk_bytes as f64 / 1e6,
+                store.disk_bytes_per_payment,
+                store.partitions_dropped
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// How the run kept its input (docs/DURABILITY.md).
@@ -271,6 +396,7 @@ impl fmt::Display for Summary {
             self.events.cutovers,
             human_ns((self.drain_s * 1e9) as u64)
         )?;
+        write!(out, "{}", self.memory)?;
         match (&self.durability.journal, &self.durability.data_dir) {
             (Some(journal), Some(directory)) => {
                 writeln!(

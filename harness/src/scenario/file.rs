@@ -27,6 +27,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../scenarios/liquidity-squeeze.toml"),
     ),
     ("soak", include_str!("../../../scenarios/soak.toml")),
+    (
+        "long-memory",
+        include_str!("../../../scenarios/long-memory.toml"),
+    ),
 ];
 
 /// A scenario file (docs/SCENARIOS.md). Unknown fields are refused by name.
@@ -78,6 +82,9 @@ pub struct SwitchSection {
     pub cutover_ms: Option<u64>,
     /// Milliseconds a payment may wait for its bank.
     pub bank_timeout_ms: Option<u64>,
+    /// How long a decided payment is remembered: `90s`, `10m`, `24h`, `30d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<String>,
 }
 
 /// `[network]`: which network, and the caps a scenario changes in it.

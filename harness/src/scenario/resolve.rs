@@ -236,6 +236,7 @@ pub fn resolve(args: &mut RunArgs, given: &Given) -> Result<(), Failure> {
             mac: Some(args.mac.to_string()),
             cutover_ms: Some(args.cutover_ms),
             bank_timeout_ms: args.bank_timeout_ms,
+            retention: args.retention.map(crate::run::memory::format_retention),
         }),
         banks: Some(banks),
         workload: Some(workload.clone()),
@@ -332,6 +333,16 @@ fn apply_switch(
         .filter(|_| !given.has("bank_timeout_ms"))
     {
         args.bank_timeout_ms = Some(timeout_ms);
+    }
+    if let Some(retention) = switch
+        .retention
+        .as_ref()
+        .filter(|_| !given.has("retention"))
+    {
+        args.retention = Some(
+            crate::run::memory::parse_retention(retention)
+                .map_err(|error| ("switch.retention".to_string(), error))?,
+        );
     }
     Ok(())
 }

@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// Milliseconds a payment may wait for its bank before its hold expires.
     #[arg(long)]
     pub bank_timeout_ms: Option<u64>,
+    /// How long a decided payment is remembered (`90s`, `10m`, `24h`, `30d`; 24h by default):
+    /// a resend within it gets the original outcome, a refund finds its original, a QUERY its
+    /// outcome; an id older is refused by name.
+    #[arg(long, value_parser = crate::run::memory::parse_retention)]
+    pub retention: Option<u64>,
     /// Payments per second the ledger's tables are sized for (a clearing batch's payments, and
     /// every payment waiting a bank timeout, each with half again as much room).
     #[arg(long, default_value_t = 400_000.0)]
@@ -80,6 +85,7 @@ impl ServeArgs {
             config: self.config.clone(),
             cutover_ms: self.cutover_ms,
             bank_timeout_ms: self.bank_timeout_ms,
+            retention: self.retention,
             bank_latency_us: 0,
             bank_latency_sigma: 0.0,
             json: None,

@@ -1,7 +1,8 @@
 //! [`Door`]: the node's I/O thread. It accepts connections, checks each HELLO, decodes frames,
 //! refuses what a peer may not send, and publishes payments and replies into the ring in batches;
 //! it takes the answers and forwards egress queues and writes them to the right connections; it
-//! runs the cutover clock; and at SIGTERM it drains.
+//! runs the cutover clock; and at SIGTERM it drains. It answers an institution's QUERY itself,
+//! from its table of payments in flight and its handle on the payment store, without the ring.
 //!
 //! It is the ring's one producer. It never waits on egress (egress's queues are sized so it
 //! never waits on the door either), so the two cannot hold each other up. When the ring is full
@@ -13,12 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clearway_core::constants::FRAME_SIZE_MAX;
-use clearway_core::event::{Decline, Event, Kind, MacKey, Outcome, ParticipantId, Results};
+use clearway_core::event::{Decline, Event, Kind, MacKey, Outcome, ParticipantId, Results, TxnId};
 use clearway_core::network::Network;
 use clearway_core::pipeline::Producer;
+use clearway_core::store::{PaymentStore, StoreError};
 use clearway_core::wire::{
-    verify_hello, Answer, ErrorFrame, Forward, Frame, Hello, Reason, Signed, Welcome,
-    FRAME_READER_BUFFER_SIZE, GOODBYE_HELLO_REFUSED, GOODBYE_IDLE, GOODBYE_PROTOCOL_ERROR,
+    verify_hello, Answer, ErrorFrame, Forward, Frame, Hello, QueryStatus, Reason, Signed, Status,
+    Welcome, FRAME_READER_BUFFER_SIZE, GOODBYE_HELLO_REFUSED, GOODBYE_IDLE, GOODBYE_PROTOCOL_ERROR,
     GOODBYE_SHUTDOWN,
 };
 use mio::net::{TcpListener, TcpStream};
@@ -58,6 +60,9 @@ pub const ERROR_TOO_MANY_BAD_MACS: u16 = 103;
 pub const ERROR_TOO_MANY_VIOLATIONS: u16 = 104;
 /// ERROR code: the node holds as many connections as it takes.
 pub const ERROR_TOO_MANY_CONNECTIONS: u16 = 105;
+/// ERROR code: the node could not answer a QUERY (its payment store could not be read); the
+/// connection goes on.
+pub const ERROR_INTERNAL: u16 = 106;
 
 /// The most PAYMENTs or REPLYs one read can yield: a full frame buffer of the smallest of them.
 const EVENTS_PER_READ_MAX: usize = FRAME_READER_BUFFER_SIZE / 96 + 1;
@@ -137,6 +142,24 @@ pub struct Door<'p> {
     drain: Drain,
     /// The ring was full at the last read attempt (counted once per episode).
     ring_full: bool,
+    /// The payment store, read to answer QUERYs; `None` on a node without one (every QUERY for
+    /// a finished payment is then answered `Unknown`).
+    store: Option<PaymentStore>,
+    /// Closed institution connections that still have payments in flight, by (slot,
+    /// generation): whose they were, so a QUERY from that institution on another connection
+    /// learns `InFlight`. An entry goes when its last payment is answered.
+    orphans: FxHashMap<(u32, u32), Orphaned>,
+    /// Whether a failed store read has been reported on stderr (once; they are all counted).
+    store_error_reported: bool,
+}
+
+/// A closed connection's payments still in flight.
+#[derive(Clone, Copy, Debug)]
+struct Orphaned {
+    /// The institution that sent them.
+    institution: ParticipantId,
+    /// How many are not yet answered.
+    in_flight: u32,
 }
 
 /// The door's inputs, gathered.
@@ -163,6 +186,8 @@ pub struct DoorParts<'p> {
     pub bell: Arc<DoorBell>,
     /// SIGTERM.
     pub stop: StopFlag,
+    /// The payment store, for QUERYs: a handle of the door's own (`None`: answer `Unknown`).
+    pub store: Option<PaymentStore>,
 }
 
 impl<'p> Door<'p> {
@@ -199,6 +224,9 @@ impl<'p> Door<'p> {
             stop: parts.stop,
             drain: Drain::Serving,
             ring_full: false,
+            store: parts.store,
+            orphans: FxHashMap::default(),
+            store_error_reported: false,
         }
     }
 
@@ -559,6 +587,9 @@ impl<'p> Door<'p> {
                     }
                 }
             }
+            (Peer::Institution(participant), Frame::Query(txn_id)) => {
+                self.on_query(connection, slot, participant, txn_id);
+            }
             (Peer::Bank(bank), Frame::Reply(signed)) => {
                 if self.speaks_for(connection, &signed, bank, now_ns) {
                     self.counts.one(Counter::RepliesAdmitted);
@@ -584,6 +615,120 @@ impl<'p> Door<'p> {
             }
         }
         Ok(())
+    }
+
+    /// A QUERY from institution `asker` on `connection` (docs/PROTOCOL.md, "QUERY"): answered at
+    /// once with a STATUS, or ERROR 106 when the store cannot be read. The ring is not touched.
+    fn on_query(
+        &mut self,
+        connection: &mut Connection,
+        slot: usize,
+        asker: ParticipantId,
+        txn_id: TxnId,
+    ) {
+        self.counts.one(Counter::FramesSent);
+        match self.query_status(connection, slot, asker, txn_id) {
+            Ok(status) => {
+                self.counts.one(match status.status {
+                    QueryStatus::Found => Counter::QueriesFound,
+                    QueryStatus::InFlight => Counter::QueriesInFlight,
+                    QueryStatus::Unknown | QueryStatus::BeyondRetention => Counter::QueriesUnknown,
+                });
+                connection.send(&Frame::Status(status));
+            }
+            Err(error) => {
+                self.counts.one(Counter::QueryErrors);
+                if !self.store_error_reported {
+                    self.store_error_reported = true;
+                    eprintln!(
+                        "clearway serve: a QUERY could not read the payment store (answered \
+                         ERROR {ERROR_INTERNAL}; later failures are counted only): {error}"
+                    );
+                }
+                // The store's own words stay in the node's log: they may name a record.
+                connection.send(&error_frame(
+                    ERROR_INTERNAL,
+                    "an internal error: the node's payment store could not be read; ask again",
+                ));
+            }
+        }
+    }
+
+    /// What the node can tell `asker` of `txn_id`: its own payment in flight, then its own
+    /// finished payment in the store; anything else, another institution's payment included,
+    /// is `Unknown`, in the same bytes as an id never seen.
+    fn query_status(
+        &mut self,
+        connection: &Connection,
+        slot: usize,
+        asker: ParticipantId,
+        txn_id: TxnId,
+    ) -> Result<Status, StoreError> {
+        if self.in_flight_sender(connection, slot, txn_id) == Some(asker) {
+            return Ok(Status::bare(txn_id, QueryStatus::InFlight));
+        }
+        let Some(store) = &mut self.store else {
+            return Ok(Status::bare(txn_id, QueryStatus::Unknown));
+        };
+        // Retention is the store's: an id it has dropped is simply not there (and answered
+        // `Unknown`; the door does not judge retention itself).
+        Ok(match store.payment(txn_id, u64::MAX)? {
+            Some(payment) if payment.institution == asker => Status {
+                txn_id,
+                status: QueryStatus::Found,
+                outcome: payment.outcome,
+                kind: payment.kind,
+                amount_fen: payment.amount_fen,
+                batch: payment.batch,
+                finished_ns: payment.finished_ns,
+            },
+            _ => Status::bare(txn_id, QueryStatus::Unknown),
+        })
+    }
+
+    /// The institution whose payment `txn_id` is in flight, known by the connection it came in
+    /// on (`connection`, in `slot`, is the one being read, out of its slot meanwhile); `None` when
+    /// it is not in flight.
+    fn in_flight_sender(
+        &mut self,
+        connection: &Connection,
+        slot: usize,
+        txn_id: TxnId,
+    ) -> Option<ParticipantId> {
+        // `InFlight` has no look-up that leaves the entry in place: take it and put it back (it
+        // was there, so the table does not grow).
+        let admitted = self.in_flight.take(txn_id)?;
+        self.in_flight.admit(txn_id, admitted);
+        let at = admitted.connection;
+        let open = if at.index as usize == slot {
+            Some(connection)
+        } else {
+            self.connections
+                .get(at.index as usize)
+                .and_then(Option::as_ref)
+        };
+        match open
+            .filter(|open| open.generation == at.generation)
+            .map(|open| open.peer)
+        {
+            Some(Peer::Institution(institution)) => Some(institution),
+            Some(_) => None,
+            None => self
+                .orphans
+                .get(&(at.index, at.generation))
+                .map(|orphaned| orphaned.institution),
+        }
+    }
+
+    /// An answer for a payment whose connection `at` has closed: one fewer in flight for it.
+    fn orphan_answered(&mut self, at: ConnectionRef) {
+        let key = (at.index, at.generation);
+        if let Some(orphaned) = self.orphans.get_mut(&key) {
+            orphaned.in_flight = orphaned.in_flight.saturating_sub(1);
+            if orphaned.in_flight == 0 {
+                self.orphans.remove(&key);
+            }
+        }
     }
 
     /// Whether a PAYMENT or REPLY on a connection for `participant` may go on the ring: it must
@@ -736,10 +881,12 @@ impl<'p> Door<'p> {
             let slot = admitted.connection.index as usize;
             let Some(Some(connection)) = self.connections.get_mut(slot) else {
                 self.counts.one(Counter::AnswersUndeliverable);
+                self.orphan_answered(admitted.connection);
                 continue;
             };
             if connection.generation != admitted.connection.generation {
                 self.counts.one(Counter::AnswersUndeliverable);
+                self.orphan_answered(admitted.connection);
                 continue;
             }
             connection.in_flight -= 1;
@@ -875,7 +1022,18 @@ impl<'p> Door<'p> {
         self.free.push(slot);
         match connection.peer {
             Peer::Greeting => self.by_role[0] -= 1,
-            Peer::Institution(_) => self.by_role[1] -= 1,
+            Peer::Institution(institution) => {
+                self.by_role[1] -= 1;
+                if connection.in_flight > 0 {
+                    self.orphans.insert(
+                        (slot as u32, connection.generation),
+                        Orphaned {
+                            institution,
+                            in_flight: connection.in_flight,
+                        },
+                    );
+                }
+            }
             Peer::Bank(bank) => {
                 self.by_role[2] -= 1;
                 let links = self

@@ -77,11 +77,19 @@ pub enum Counter {
     ClosedError,
     /// Connections closed by the node's shutdown.
     ClosedShutdown,
+    /// QUERYs answered STATUS `Found`.
+    QueriesFound,
+    /// QUERYs answered STATUS `Unknown` (another institution's payment among them).
+    QueriesUnknown,
+    /// QUERYs answered STATUS `InFlight`.
+    QueriesInFlight,
+    /// QUERYs answered ERROR 106: the payment store could not be read.
+    QueryErrors,
 }
 
 impl Counter {
     /// Every counter, in index order.
-    pub const ALL: [Counter; 30] = [
+    pub const ALL: [Counter; 34] = [
         Counter::ConnectionsAccepted,
         Counter::ConnectionsRefused,
         Counter::FramesReceived,
@@ -112,13 +120,26 @@ impl Counter {
         Counter::ClosedSlowReader,
         Counter::ClosedError,
         Counter::ClosedShutdown,
+        Counter::QueriesFound,
+        Counter::QueriesUnknown,
+        Counter::QueriesInFlight,
+        Counter::QueryErrors,
     ];
 
-    /// The metric's name and help, and for a `connections_closed` reason its label.
-    fn exposition(self) -> (&'static str, &'static str, Option<&'static str>) {
+    /// The metric's name and help, and its label (name, value) when it is one series of several:
+    /// a `connections_closed` reason, a query's answer.
+    fn exposition(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        Option<(&'static str, &'static str)>,
+    ) {
         use Counter::*;
         let closed = "clearway_connections_closed_total";
         let closed_help = "Connections closed, by reason.";
+        let queries = "clearway_queries_total";
+        let queries_help = "QUERYs answered, by answer.";
         match self {
             ConnectionsAccepted => (
                 "clearway_connections_accepted_total",
@@ -193,15 +214,19 @@ impl Counter {
                 "Times reading stopped because the ring was full.",
                 None,
             ),
-            ClosedByPeer => (closed, closed_help, Some("peer")),
-            ClosedIdle => (closed, closed_help, Some("idle")),
-            ClosedProtocol => (closed, closed_help, Some("protocol_error")),
-            ClosedHelloRefused => (closed, closed_help, Some("hello_refused")),
-            ClosedBadMacs => (closed, closed_help, Some("bad_macs")),
-            ClosedViolations => (closed, closed_help, Some("violations")),
-            ClosedSlowReader => (closed, closed_help, Some("slow_reader")),
-            ClosedError => (closed, closed_help, Some("socket_error")),
-            ClosedShutdown => (closed, closed_help, Some("shutdown")),
+            ClosedByPeer => (closed, closed_help, Some(("reason", "peer"))),
+            ClosedIdle => (closed, closed_help, Some(("reason", "idle"))),
+            ClosedProtocol => (closed, closed_help, Some(("reason", "protocol_error"))),
+            ClosedHelloRefused => (closed, closed_help, Some(("reason", "hello_refused"))),
+            ClosedBadMacs => (closed, closed_help, Some(("reason", "bad_macs"))),
+            ClosedViolations => (closed, closed_help, Some(("reason", "violations"))),
+            ClosedSlowReader => (closed, closed_help, Some(("reason", "slow_reader"))),
+            ClosedError => (closed, closed_help, Some(("reason", "socket_error"))),
+            ClosedShutdown => (closed, closed_help, Some(("reason", "shutdown"))),
+            QueriesFound => (queries, queries_help, Some(("answer", "found"))),
+            QueriesUnknown => (queries, queries_help, Some(("answer", "unknown"))),
+            QueriesInFlight => (queries, queries_help, Some(("answer", "in_flight"))),
+            QueryErrors => (queries, queries_help, Some(("answer", "error"))),
         }
     }
 }
@@ -323,14 +348,14 @@ impl NodeMetrics {
         let mut text = String::with_capacity(8192);
         let mut described = std::collections::HashSet::new();
         for counter in Counter::ALL {
-            let (name, help, reason) = counter.exposition();
+            let (name, help, label) = counter.exposition();
             if described.insert(name) {
                 let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter");
             }
             let value = self.counters[counter as usize].load(Ordering::Relaxed);
-            match reason {
-                Some(reason) => {
-                    let _ = writeln!(text, "{name}{{reason=\"{reason}\"}} {value}");
+            match label {
+                Some((key, label)) => {
+                    let _ = writeln!(text, "{name}{{{key}=\"{label}\"}} {value}");
                 }
                 None => {
                     let _ = writeln!(text, "{name} {value}");

@@ -167,6 +167,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
         answered: _,
         id_offset: _,
         clock,
+        store: node_store,
     } = run::assemble(
         &run_args,
         &network,
@@ -229,6 +230,7 @@ fn execute(args: &ServeArgs) -> Result<NodeSummary, Failure> {
             metrics: Arc::clone(&node_metrics),
             bell: Arc::clone(&bell),
             stop,
+            store: Some(node_store),
         });
         println!("listening on {address}");
         if let Some(address) = metrics_address {

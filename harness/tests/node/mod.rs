@@ -296,6 +296,11 @@ pub fn payments(network: &Network, count: usize, id_offset: u128) -> (Participan
             payout_credit: 0.0,
             refund: 0.0,
         },
+        // Ids made now: the node judges them against its own clock, which starts now.
+        epoch_unix_ns: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
         ..WorkloadConfig::default()
     };
     let mut institutions = Institutions::new(network, &workload, 7).numbered_from(id_offset);

@@ -21,8 +21,9 @@
 //! 7. the previous generation's finished records, in the order they were placed (`u32` count);
 //! 8. the window's schedule ([`WindowSchedule`](super::WindowSchedule)): span, payments per
 //!    generation, clock, current and previous generation's start, payments in the current one,
-//!    turns; then the window's own turn: its current generation's start and first sequence, the
-//!    turns it has followed and those it made late (`u64` each).
+//!    turns; then the window's own turn: its current generation's start and first sequence, its
+//!    previous generation's first sequence, the turns it has followed and those it made late
+//!    (`u64` each).
 //!
 //! A record is its txn id (`u128`), fingerprint and value (`u64` each), outcome and kind (`u8`
 //! each) and institution (`u16`). A pending record's value is its hold's place in item 5 (0 for
@@ -65,9 +66,9 @@ const HOLD_SIZE: usize = 16 + 16 + 8 + 8 + 8 + 1 + 2 + 2;
 /// Bytes of a record: txn id, fingerprint, value, outcome, kind, institution.
 const RECORD_SIZE: usize = 16 + 8 + 8 + 1 + 1 + 2;
 
-/// Bytes of the window's schedule and turn (item 8): eleven `u64`s.
+/// Bytes of the window's schedule and turn (item 8): twelve `u64`s.
 #[cfg(test)]
-const SCHEDULE_SIZE: usize = 11 * 8;
+const SCHEDULE_SIZE: usize = 12 * 8;
 
 /// Bytes before the posted participants: the configuration, the clock, the batch number.
 const HEADER_SIZE: usize = 5 * 8;
@@ -146,6 +147,7 @@ impl Ledger {
             schedule.turns,
             self.window_turn.start_ns,
             self.window_turn.first_sequence,
+            self.window_turn.previous_first_sequence,
             self.window_turn.turns_followed,
             self.window_turn.late_turns,
         ] {
@@ -221,6 +223,7 @@ impl Ledger {
         let turn = super::WindowTurn {
             start_ns: input.read_u64("the window's own current start")?,
             first_sequence: input.read_u64("the window's first sequence")?,
+            previous_first_sequence: input.read_u64("the window's previous first sequence")?,
             turns_followed: input.read_u64("the window's turns followed")?,
             late_turns: input.read_u64("the window's late turns")?,
         };
@@ -229,6 +232,7 @@ impl Ledger {
             || schedule.clock_ns != self.clock_ns
             || turn.turns_followed > schedule.turns
             || turn.start_ns > schedule.clock_ns
+            || turn.previous_first_sequence > turn.first_sequence
         {
             return Err(StateError::new(
                 "the window schedule",
