@@ -4,7 +4,7 @@
 #
 #   cargo build --release -p clearway-harness && cargo bench -p clearway-benches --no-run
 #   mkdir -p .device && cp target/release/clearway scripts/device.sh .device/
-#   for b in switch stage_ledger stage_authorize stage_route; do
+#   for b in switch stage_ledger stage_authorize stage_route store; do
 #       cp "$(ls -t target/release/deps/$b-* | grep -v '\.d$' | head -1)" .device/$b; done
 #
 # then run `bash .device/device.sh` there with carry [".device"] and a timeout of about 420 s.
@@ -28,6 +28,10 @@ run max-none-ring --rate max --duration 4 --no-replay --mac none --transport rin
 run max-none-channel --rate max --duration 4 --no-replay --mac none --transport channel
 run max-fused --rate max --duration 4 --no-replay --topology fused
 run rate1m-ring --rate 1000000 --duration 4 --no-replay
+# Memory by time: the store writer and the prefetch on threads of their own, at saturation, and
+# the payment store's own figures on this disk.
+run max-retention-10m --rate max --duration 4 --no-replay --retention 10m
+timeout 60 ./store figures 2000000 > "$OUT/bench-store.txt" 2>&1
 timeout 150 ./switch interleaved 9 > "$OUT/bench-switch.txt" 2>&1
 quick="--warm-up-time 0.5 --measurement-time 1.5"
 timeout 60 ./stage_ledger --bench $quick > "$OUT/bench-ledger.txt" 2>&1

@@ -3,8 +3,10 @@
 //!
 //! The ledger hands each payment it finishes to its sink, which queues it here ([`StoredPayment`],
 //! tagged with the sequence it finished at). For every event the writer takes the payments that
-//! finished at or before it; at the end of each batch it writes them, with the count of events
-//! it has now covered, in one atomic write, and publishes that count ([`StoreWriter::through`]):
+//! finished at or before it; at the end of a batch that brings it [`STORE_WRITE_PAYMENTS_MIN`]
+//! payments or [`STORE_WRITE_INTERVAL_MS`] of event time after its last write, it writes them,
+//! with the count of events it has now covered, in one atomic write, and publishes that count
+//! ([`StoreWriter::through`]), and at shutdown it writes what is left:
 //! the ledger drops a window generation only once the store holds everything it finished. A
 //! durable layout puts this stage after the journal, so the store never holds what the journal
 //! might lose.
@@ -12,6 +14,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::constants::{
+    STORE_FLUSH_WAIT_MS_MAX, STORE_UNFLUSHED_BYTES_MAX, STORE_WRITE_INTERVAL_MS,
+    STORE_WRITE_PAYMENTS_MIN,
+};
 use crate::event::{Event, Results};
 use crate::pipeline::{Handler, StageFault};
 use crate::store::{PaymentStore, StoredPayment};
@@ -34,6 +40,8 @@ pub struct StoreCounters {
     pub write_ns: u64,
     /// Partitions dropped by retention.
     pub partitions_dropped: u64,
+    /// Nanoseconds the writer waited for the engine to flush what it held in memory.
+    pub flush_wait_ns: u64,
     /// The store's bytes on disk at shutdown.
     pub disk_bytes: u64,
 }
@@ -47,6 +55,10 @@ pub struct StoreWriter {
     pending: Vec<StoredPayment>,
     through: Arc<AtomicU64>,
     clock_ns: u64,
+    /// The event time of the last write.
+    written_ns: u64,
+    /// The sequence after the last event taken.
+    taken_through: u64,
     /// The event time of the last expiry pass, s since the epoch.
     expired_at_s: u64,
     counters: StoreCounters,
@@ -72,6 +84,8 @@ impl StoreWriter {
             pending: Vec::with_capacity(reserve),
             through,
             clock_ns: 0,
+            written_ns: 0,
+            taken_through: 0,
             expired_at_s: 0,
             counters: StoreCounters::default(),
             report: None,
@@ -89,9 +103,10 @@ impl StoreWriter {
         Arc::clone(&self.through)
     }
 
-    /// Takes what finished at or before `event`; writes at the end of a batch.
-    pub fn take(&mut self, event: &Event, end_of_batch: bool) -> Result<(), StageFault> {
+    /// Takes what finished at or before `event`; with `write`, writes it all.
+    pub fn take(&mut self, event: &Event, write: bool) -> Result<(), StageFault> {
         self.clock_ns = self.clock_ns.max(event.event_ns);
+        self.taken_through = event.sequence + 1;
         while let Ok(payment) = self.finished.peek() {
             if payment.finished_sequence > event.sequence {
                 break;
@@ -99,14 +114,21 @@ impl StoreWriter {
             let payment = self.finished.pop().expect("peeked");
             self.pending.push(payment);
         }
-        if end_of_batch {
+        if write {
             self.write(event.sequence + 1)?;
         }
         Ok(())
     }
 
+    /// Whether a batch's end is the moment to write: enough payments, or enough event time.
+    fn write_due(&self) -> bool {
+        self.pending.len() >= STORE_WRITE_PAYMENTS_MIN
+            || self.clock_ns.saturating_sub(self.written_ns) >= STORE_WRITE_INTERVAL_MS * 1_000_000
+    }
+
     /// Writes what it holds and records the store written through `through`.
     pub fn write(&mut self, through: u64) -> Result<(), StageFault> {
+        self.written_ns = self.clock_ns;
         let started = std::time::Instant::now();
         self.store
             .write(&self.pending, through)
@@ -115,6 +137,20 @@ impl StoreWriter {
         self.counters.writes += 1;
         self.counters.write_ns += started.elapsed().as_nanos() as u64;
         self.pending.clear();
+        if self.store.unflushed_bytes() > STORE_UNFLUSHED_BYTES_MAX {
+            // Seal what is in memory and give the engine's flush the core until it has caught
+            // up, for at most STORE_FLUSH_WAIT_MS_MAX at once.
+            self.store
+                .request_flush()
+                .map_err(|error| StageFault::new(format!("store: {error}")))?;
+            let waited = std::time::Instant::now();
+            while self.store.flushes_pending() > 0
+                && waited.elapsed() < std::time::Duration::from_millis(STORE_FLUSH_WAIT_MS_MAX)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.counters.flush_wait_ns += waited.elapsed().as_nanos() as u64;
+        }
         self.through.store(through, Ordering::Release);
         let now_s = (self.memory.epoch_unix_ns + self.clock_ns) / 1_000_000_000;
         if now_s >= self.expired_at_s + EXPIRY_INTERVAL_S {
@@ -144,10 +180,20 @@ impl Handler<Event, Results> for StoreWriter {
         _sequence: u64,
         end_of_batch: bool,
     ) -> Result<(), StageFault> {
-        self.take(event, end_of_batch)
+        self.take(event, false)?;
+        if end_of_batch && self.write_due() {
+            self.write(event.sequence + 1)?;
+        }
+        Ok(())
     }
 
     fn on_shutdown(&mut self) {
+        if !self.pending.is_empty() || self.through.load(Ordering::Acquire) < self.taken_through {
+            // Derived state: a store left behind is rebuilt at the next start, and says so.
+            if let Err(fault) = self.write(self.taken_through) {
+                eprintln!("{fault}: the store is rebuilt from the journal at the next start");
+            }
+        }
         self.counters.disk_bytes = self.store.disk_bytes();
         let counters = self.counters;
         if let Some(report) = &mut self.report {

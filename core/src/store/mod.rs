@@ -368,6 +368,27 @@ impl PaymentStore {
         hours
     }
 
+    /// Bytes of written payments still in memory, not yet flushed into tables (the active and
+    /// sealed memtables).
+    pub fn unflushed_bytes(&self) -> u64 {
+        self.db.write_buffer_size()
+    }
+
+    /// Seals the active memtable of every partition this handle writes, so that the engine's
+    /// background thread flushes them: what a writer waiting for memory asks for.
+    pub fn request_flush(&self) -> Result<(), StoreError> {
+        for (_, partition) in &self.partitions {
+            partition.rotate_memtable()?;
+        }
+        self.meta.rotate_memtable()?;
+        Ok(())
+    }
+
+    /// Memtable flushes queued and not yet done by the engine's background thread.
+    pub fn flushes_pending(&self) -> usize {
+        self.db.outstanding_flushes()
+    }
+
     /// Bytes on disk: tables, blobs and the engine's journal (which it pre-allocates in 64 MiB
     /// files).
     pub fn disk_bytes(&self) -> u64 {

@@ -134,6 +134,8 @@ pub struct StoreFigures {
     pub payments_per_s_writing: f64,
     /// Partitions dropped by retention.
     pub partitions_dropped: u64,
+    /// Seconds the writer waited for the engine to flush what it held in memory (backpressure).
+    pub flush_wait_s: f64,
     /// The store's bytes on disk at the end.
     pub disk_bytes: u64,
     /// Bytes on disk per payment the store holds from this run (0 when it wrote none).
@@ -165,6 +167,7 @@ impl MemorySummary {
                 payments_per_s_writing: counters.payments as f64
                     / (counters.write_ns.max(1) as f64 / 1e9),
                 partitions_dropped: counters.partitions_dropped,
+                flush_wait_s: counters.flush_wait_ns as f64 / 1e9,
                 disk_bytes: counters.disk_bytes,
                 disk_bytes_per_payment: if counters.payments == 0 {
                     0.0
@@ -200,11 +203,12 @@ impl fmt::Display for MemorySummary {
         if let Some(store) = &self.store {
             writeln!(
                 out,
-                "    store      {} payments in {} writes ({:.0}/s while writing); {:.1} MB on \
-                 disk, {:.1} bytes a payment; {} partitions dropped",
+                "    store      {} payments in {} writes ({:.0}/s while writing, {:.2} s waiting \
+                 for flushes); {:.1} MB on disk, {:.1} bytes a payment; {} partitions dropped",
                 thousands(store.payments),
                 thousands(store.writes),
                 store.payments_per_s_writing,
+                store.flush_wait_s,
                 store.disk_bytes as f64 / 1e6,
                 store.disk_bytes_per_payment,
                 store.partitions_dropped
