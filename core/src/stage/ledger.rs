@@ -114,14 +114,16 @@ impl LongMemory {
 
     /// Whether a payment with an id made at `id_ns` (since the epoch), if it exists, is certainly
     /// in a window that holds everything touched since event time `memory_start_ns`: it was
-    /// first seen no earlier than its id's time less [`TXN_ID_FUTURE_MS_MAX`].
+    /// first seen no earlier than its id's time less [`TXN_ID_FUTURE_MS_MAX`]. A window that
+    /// holds everything since event time 0 (no generation dropped yet) holds every payment.
     #[inline]
     pub fn surely_in_window(&self, id_ns: u64, memory_start_ns: u64) -> bool {
-        id_ns
-            >= self
-                .epoch_unix_ns
-                .saturating_add(memory_start_ns)
-                .saturating_add(TXN_ID_FUTURE_MS_MAX * 1_000_000)
+        memory_start_ns == 0
+            || id_ns
+                >= self
+                    .epoch_unix_ns
+                    .saturating_add(memory_start_ns)
+                    .saturating_add(TXN_ID_FUTURE_MS_MAX * 1_000_000)
     }
 }
 
