@@ -525,7 +525,9 @@ impl ReferenceModel {
 
     fn bank_reply(&mut self, event: &Event, results: &mut Results) {
         let Some(hold) = self.holds.get(&event.txn_id).copied() else {
-            if self.find_finished(event.txn_id).is_some() {
+            // A payment whose id is beyond retention is forgotten, its late replies with it.
+            if self.judge_time(event.txn_id).is_none() && self.find_finished(event.txn_id).is_some()
+            {
                 results.outcome = Outcome::LateReply;
             } else {
                 results.decline = Some(Decline::ReplyForUnknownPayment);

@@ -873,6 +873,7 @@ fn the_window_declines_ledger_full_while_the_store_holds_its_turn_back() {
     bench.ledger.attach_store(
         loads_out,
         std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
     );
     let stamped = |mut event: Event, sequence: u64| {
         event.sequence = sequence;

@@ -125,12 +125,14 @@ fn run_pipeline(
         queues_for(256, config.holds_capacity);
     let through = Arc::new(AtomicU64::new(0));
     let mut ledger = Ledger::new(network, config);
-    ledger.attach_store(loads_out, Arc::clone(&through));
+    let prefetching = Arc::new(AtomicU64::new(0));
+    ledger.attach_store(loads_out, Arc::clone(&through), Arc::clone(&prefetching));
     let prefetch = once(Prefetch::new(
         store.clone(),
         memory,
         ledger.schedule(),
         loads_in,
+        prefetching,
     ));
     let ledger = once(LedgerStage::new(
         ledger,

@@ -277,6 +277,12 @@ pub(crate) struct WindowTurn {
 struct StoreLink {
     loads: rtrb::Consumer<Loaded>,
     through: Arc<AtomicU64>,
+    /// The sequence of the event the prefetch last read the store for (or is reading it for).
+    prefetching: Arc<AtomicU64>,
+    /// Once the store holds what a due turn drops: the prefetch's position then. The prefetch
+    /// may have read the store for events up to it before the store held those payments, so the
+    /// turn waits until the ledger is past it.
+    drop_after: Option<u64>,
 }
 
 impl Ledger {
@@ -315,9 +321,21 @@ impl Ledger {
     }
 
     /// Connects the ledger to its store: `loads` brings what the prefetch found, in sequence
-    /// order; `through` is how far the store has written (events below it).
-    pub fn attach_store(&mut self, loads: rtrb::Consumer<Loaded>, through: Arc<AtomicU64>) {
-        self.store = Some(StoreLink { loads, through });
+    /// order; `through` is how far the store has written (events below it); `prefetching` is the
+    /// sequence of the event the prefetch last read the store for
+    /// ([`Prefetch::new`](super::Prefetch::new) publishes it).
+    pub fn attach_store(
+        &mut self,
+        loads: rtrb::Consumer<Loaded>,
+        through: Arc<AtomicU64>,
+        prefetching: Arc<AtomicU64>,
+    ) {
+        self.store = Some(StoreLink {
+            loads,
+            through,
+            prefetching,
+            drop_after: None,
+        });
     }
 
     /// Disconnects the store (a ledger rebuilt with one, handed to a pipeline that attaches its
@@ -345,14 +363,16 @@ impl Ledger {
             && self.schedule.previous_start_ns >= self.window_turn.start_ns
     }
 
-    /// Turns the window made later than its schedule, waiting for the store to catch up.
+    /// Events at which a turn the schedule made waited: for the store to catch up, or for the
+    /// ledger to pass the events the prefetch read the store for before it had.
     pub fn late_window_turns(&self) -> u64 {
         self.window_turn.late_turns
     }
 
     /// Follows the schedule's turn when the window may: its current generation started no later
-    /// than the schedule's previous one (so it keeps at least what the schedule promises), and
-    /// the store has written everything the generation it drops finished.
+    /// than the schedule's previous one (so it keeps at least what the schedule promises), the
+    /// store has written everything the generation it drops finished, and every event the
+    /// prefetch read the store for before then is behind the ledger.
     #[inline]
     fn follow_schedule(&mut self) {
         if self.schedule.turns <= self.window_turn.turns_followed
@@ -360,11 +380,21 @@ impl Ledger {
         {
             return;
         }
-        if let Some(store) = &self.store {
-            if store.through.load(Ordering::Acquire) < self.window_turn.first_sequence {
+        if let Some(store) = &mut self.store {
+            if store.through.load(Ordering::SeqCst) < self.window_turn.first_sequence {
                 self.window_turn.late_turns += 1;
                 return;
             }
+            // The prefetch's reads from here on see what the store now holds; those it made
+            // before may not have, so the dropped generation must outlive their events.
+            let after = *store
+                .drop_after
+                .get_or_insert_with(|| store.prefetching.load(Ordering::SeqCst));
+            if self.sequence <= after {
+                self.window_turn.late_turns += 1;
+                return;
+            }
+            store.drop_after = None;
         }
         let carried = self.holds.iter().flat_map(|hold| {
             let original = (hold.kind == Kind::Refund).then_some(hold.original);
@@ -433,7 +463,7 @@ impl Ledger {
                     Err(Answer::Decline(decline)) => reject(results, decline),
                 }
             }
-            Kind::BankReply => self.reply(event, results, sink),
+            Kind::BankReply => self.reply(event, results, loads.0, sink),
             Kind::Cutover => {
                 self.cutover(sink);
                 results.outcome = Outcome::BatchClosed;
@@ -610,11 +640,18 @@ impl Ledger {
 
     /// A bank's reply: posts or voids the hold it answers.
     #[inline]
-    fn reply(&mut self, event: &Event, results: &mut Results, sink: &mut impl LedgerSink) {
+    fn reply(
+        &mut self,
+        event: &Event,
+        results: &mut Results,
+        loaded: Option<Loaded>,
+        sink: &mut impl LedgerSink,
+    ) {
         let index = match self.window.probe_current(event.txn_id) {
             Probe::Found(index) => index,
             Probe::Vacant(_) => {
-                if self.window.previous_finished(event.txn_id).is_some() {
+                // Finished, in memory or (loaded by the prefetch) in the store.
+                if self.window.previous_finished(event.txn_id).is_some() || loaded.is_some() {
                     results.outcome = Outcome::LateReply;
                 } else {
                     reject(results, Decline::ReplyForUnknownPayment);

@@ -13,6 +13,9 @@
 //! It runs its own copy of the window's [`WindowSchedule`], fed the same events, so it knows the
 //! window's horizon at every event without reading the ledger's state.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use crate::event::{Event, Kind, Results, TxnId};
 use crate::pipeline::{Handler, StageFault};
 use crate::store::{Loaded, PaymentStore};
@@ -42,6 +45,9 @@ pub struct Prefetch {
     memory: LongMemory,
     schedule: WindowSchedule,
     loads: rtrb::Producer<Loaded>,
+    /// The sequence of the event it is reading the store for, published before each read: the
+    /// ledger drops a window generation only past it ([`Ledger::attach_store`](super::Ledger)).
+    prefetching: Arc<AtomicU64>,
     counters: PrefetchCounters,
     /// Where the counters go at shutdown.
     report: Option<Box<dyn FnMut(PrefetchCounters) + Send>>,
@@ -49,18 +55,21 @@ pub struct Prefetch {
 
 impl Prefetch {
     /// A prefetch reading `store`, judging ids by `memory`, following `schedule` (a copy of the
-    /// ledger's as it stands), handing what it finds to the ledger through `loads`.
+    /// ledger's as it stands), handing what it finds to the ledger through `loads`, and
+    /// publishing in `prefetching` the event it reads the store for.
     pub fn new(
         store: PaymentStore,
         memory: LongMemory,
         schedule: WindowSchedule,
         loads: rtrb::Producer<Loaded>,
+        prefetching: Arc<AtomicU64>,
     ) -> Prefetch {
         Prefetch {
             store,
             memory,
             schedule,
             loads,
+            prefetching,
             counters: PrefetchCounters::default(),
             report: None,
         }
@@ -101,10 +110,12 @@ impl Prefetch {
     /// Loads what the ledger will need for `event` and queues it.
     pub fn load(&mut self, event: &Event, results: &Results) -> Result<(), StageFault> {
         self.schedule.observe(event);
-        if !event.kind.is_payment() || !results.passed() {
+        let reply = event.kind == Kind::BankReply;
+        if !(event.kind.is_payment() || reply) || !results.passed() {
             return Ok(());
         }
         if self.needs_lookup(event.txn_id) {
+            self.prefetching.store(event.sequence, Ordering::SeqCst);
             let started = std::time::Instant::now();
             let found = self
                 .store
@@ -120,14 +131,18 @@ impl Prefetch {
                     payment,
                     refunded_fen: 0,
                 })?;
-                // A repeat: the ledger answers it from this record and looks no further.
+                // A repeat (or a late reply): the ledger answers from this record.
                 return Ok(());
             }
+        }
+        if reply {
+            return Ok(());
         }
         if event.kind == Kind::Refund
             && !event.original.is_none()
             && self.needs_lookup(event.original)
         {
+            self.prefetching.store(event.sequence, Ordering::SeqCst);
             let started = std::time::Instant::now();
             let found = self
                 .store

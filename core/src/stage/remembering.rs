@@ -89,8 +89,15 @@ impl<S: LedgerSink> Remembering<S> {
         let ((loads_in, loads_out), (finished_in, finished_out)) =
             queues_for(WRITE_EVERY_EVENTS as usize, ledger.config().holds_capacity);
         let through = Arc::new(AtomicU64::new(store.through().unwrap_or(0)));
-        ledger.attach_store(loads_out, Arc::clone(&through));
-        let prefetch = Prefetch::new(store.clone(), memory, ledger.schedule(), loads_in);
+        let prefetching = Arc::new(AtomicU64::new(0));
+        ledger.attach_store(loads_out, Arc::clone(&through), Arc::clone(&prefetching));
+        let prefetch = Prefetch::new(
+            store.clone(),
+            memory,
+            ledger.schedule(),
+            loads_in,
+            prefetching,
+        );
         let reserve = ledger.config().holds_capacity + 2 * WRITE_EVERY_EVENTS as usize;
         let writer = StoreWriter::new(store.clone(), memory, finished_out, through, reserve);
         Remembering {

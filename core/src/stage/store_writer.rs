@@ -151,7 +151,7 @@ impl StoreWriter {
             }
             self.counters.flush_wait_ns += waited.elapsed().as_nanos() as u64;
         }
-        self.through.store(through, Ordering::Release);
+        self.through.store(through, Ordering::SeqCst);
         let now_s = (self.memory.epoch_unix_ns + self.clock_ns) / 1_000_000_000;
         if now_s >= self.expired_at_s + EXPIRY_INTERVAL_S {
             self.expired_at_s = now_s;

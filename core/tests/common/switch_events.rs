@@ -154,13 +154,17 @@ pub fn small_ledger_config() -> LedgerConfig {
 /// [`small_ledger_config`] with memory by time: a day's retention, event time zero ten seconds
 /// into [`DATE`] (so that the generated ids, made in its first seconds, are neither ahead of the
 /// clock nor beyond retention, and an unknown original made at second 2,048 is ahead of it).
-/// Its window turns by count every ~136 payments, so a seed's events reach the store.
+/// Its window turns every 2 ms of event time (a seed's 3,000 events span ~30 ms), so a seed's
+/// resends and refunds reach the store; its generations have room for the turns a pipeline makes
+/// late while the store catches up (the model does not model the window's capacity).
 pub fn memory_ledger_config() -> LedgerConfig {
     LedgerConfig {
         memory: Some(clearway_core::stage::LongMemory {
             retention_ns: 24 * 3_600 * 1_000_000_000,
             epoch_unix_ns: (TxnId::new(DATE, 0).unix_s().unwrap() + 10) * 1_000_000_000,
         }),
+        window_span_ns: 2_000_000,
+        window_capacity: 4_096,
         ..small_ledger_config()
     }
 }

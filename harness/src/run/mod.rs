@@ -564,14 +564,20 @@ pub(crate) fn assemble(
         .ledger
         .take()
         .unwrap_or_else(|| Ledger::new(network, ledger_config));
-    ledger.attach_store(loads_out, Arc::clone(&through));
+    let prefetching = Arc::new(AtomicU64::new(0));
+    ledger.attach_store(loads_out, Arc::clone(&through), Arc::clone(&prefetching));
     let prefetch = {
         let reports = reports.clone();
-        Prefetch::new(store.clone(), memory, ledger.schedule(), loads_in).on_finish(
-            move |counters| {
-                let _ = reports.send(ThreadReport::Prefetch(counters));
-            },
+        Prefetch::new(
+            store.clone(),
+            memory,
+            ledger.schedule(),
+            loads_in,
+            prefetching,
         )
+        .on_finish(move |counters| {
+            let _ = reports.send(ThreadReport::Prefetch(counters));
+        })
     };
     let store_reader = store.clone();
     let store_writer = {
