@@ -182,17 +182,19 @@ fn figures(count: u64) {
         }
         started.elapsed().as_nanos() as f64 / lookups as f64
     };
-    let found = mean_ns(&mut store, &|store, index| {
+    let read_found = |store: &mut PaymentStore, index: u64| {
         let id = payment(index, count, hours).txn_id;
         assert!(store.payment(id, u64::MAX).unwrap().is_some());
-    });
-    let absent = mean_ns(&mut store, &|store, index| {
+    };
+    let read_absent = |store: &mut PaymentStore, index: u64| {
         let id = payment(index, count, hours).txn_id;
         assert!(store
             .payment(TxnId(id.0 ^ 1 << 60), u64::MAX)
             .unwrap()
             .is_none());
-    });
+    };
+    let found = mean_ns(&mut store, &read_found);
+    let absent = mean_ns(&mut store, &read_absent);
     let original = mean_ns(&mut store, &|store, index| {
         let id = payment(index - index % 10, count, hours).txn_id;
         assert!(store.original(id, u64::MAX).unwrap().is_some());
@@ -215,17 +217,8 @@ fn figures(count: u64) {
         tables as f64 / count as f64,
         store.disk_bytes()
     );
-    let found = mean_ns(&mut store, &|store, index| {
-        let id = payment(index, count, hours).txn_id;
-        assert!(store.payment(id, u64::MAX).unwrap().is_some());
-    });
-    let absent = mean_ns(&mut store, &|store, index| {
-        let id = payment(index, count, hours).txn_id;
-        assert!(store
-            .payment(TxnId(id.0 ^ 1 << 60), u64::MAX)
-            .unwrap()
-            .is_none());
-    });
+    let found = mean_ns(&mut store, &read_found);
+    let absent = mean_ns(&mut store, &read_absent);
     println!("lookup (settled): found {found:.0} ns, absent {absent:.0} ns");
     let started = Instant::now();
     let dropped = store

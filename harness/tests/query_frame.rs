@@ -6,8 +6,6 @@
 mod common;
 mod node;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clearway_core::event::{Event, Kind, Outcome, ParticipantId, TxnId};
@@ -15,7 +13,7 @@ use clearway_core::network::Network;
 use clearway_core::wire::{ErrorFrame, Frame, QueryStatus, Status, GOODBYE_PROTOCOL_ERROR};
 
 use common::scratch;
-use node::{bytes, payment, payments, unused_id, Banks, Client, Node};
+use node::{bytes, metrics, payment, payments, unused_id, Banks, Client, Node};
 
 const ERROR_HELLO_FIRST: u16 = 100;
 const ERROR_NOT_YOURS_TO_SEND: u16 = 101;
@@ -82,19 +80,6 @@ fn one_approved(client: &mut Client, events: &[Event]) -> Event {
         "none of {} payments was approved: {answers:?}",
         events.len()
     );
-}
-
-fn metrics(address: SocketAddr) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
 }
 
 #[test]

@@ -4,8 +4,7 @@
 mod common;
 mod node;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clearway_core::event::Outcome;
@@ -13,20 +12,7 @@ use clearway_core::network::Network;
 use clearway_core::wire::{Frame, GOODBYE_SHUTDOWN};
 
 use common::{clearway, scratch};
-use node::{payment, payments, Banks, Client, Node};
-
-fn metrics(address: SocketAddr) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
-}
+use node::{metrics, payment, payments, Banks, Client, Node};
 
 fn metrics_address(stdout_line_source: &Node) -> SocketAddr {
     stdout_line_source.metrics.expect("the node serves metrics")

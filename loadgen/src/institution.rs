@@ -846,6 +846,16 @@ mod tests {
         assert_eq!(institutions.sent(), 50_000);
     }
 
+    /// A debit as the refund tests saw it sent, and what refunds have named of it since.
+    struct Original {
+        kind: Kind,
+        sender: ParticipantId,
+        account: Account,
+        amount_fen: u64,
+        sent_ns: u64,
+        refunded_fen: u64,
+    }
+
     #[test]
     fn refunds_name_old_enough_debits_of_their_sender_and_never_exceed_them() {
         let network = test_network();
@@ -859,14 +869,6 @@ mod tests {
             refund_window_capacity: 1_024,
             ..config_without_faults()
         };
-        struct Original {
-            kind: Kind,
-            sender: ParticipantId,
-            account: Account,
-            amount_fen: u64,
-            sent_ns: u64,
-            refunded_fen: u64,
-        }
         let mut originals: HashMap<TxnId, Original> = HashMap::new();
         let (_, events) = run(&network, &config, 15, 100_000);
         let mut refunds = 0;
@@ -1049,11 +1051,6 @@ mod tests {
         assert!(events.iter().all(|(event, _)| event.kind != Kind::Refund));
     }
 
-    /// The low 79 bits of an id: what `TxnId::at` keeps of the sequence.
-    fn sequence_of(id: TxnId) -> u128 {
-        id.0 & ((1 << 79) - 1)
-    }
-
     #[test]
     fn ids_carry_the_second_they_were_made_across_midnight() {
         let network = test_network();
@@ -1094,13 +1091,16 @@ mod tests {
             }
             assert_eq!(event.txn_id.unix_s(), Some(made_s), "{event:?}");
             assert!(sent.insert(event.txn_id), "{:?} sent twice", event.txn_id);
-            assert_eq!(sequence_of(event.txn_id) & NEVER_SENT_SEQUENCE_BIT, 0);
-            assert_eq!(sequence_of(event.txn_id) % 3, 2, "partition 1 of 3");
+            assert_eq!(event.txn_id.sender_sequence() & NEVER_SENT_SEQUENCE_BIT, 0);
+            assert_eq!(event.txn_id.sender_sequence() % 3, 2, "partition 1 of 3");
             dates.insert(event.txn_id.date());
             if fault == Some(Fault::UnknownRefund) {
                 unknown_refunds += 1;
                 assert_eq!(event.original.unix_s(), Some(made_s));
-                assert_ne!(sequence_of(event.original) & NEVER_SENT_SEQUENCE_BIT, 0);
+                assert_ne!(
+                    event.original.sender_sequence() & NEVER_SENT_SEQUENCE_BIT,
+                    0
+                );
                 assert!(!sent.contains(&event.original));
             }
         }
@@ -1143,14 +1143,6 @@ mod tests {
             refund_window_capacity: 256,
             ..config_without_faults()
         };
-        struct Original {
-            kind: Kind,
-            sender: ParticipantId,
-            account: Account,
-            amount_fen: u64,
-            sent_ns: u64,
-            refunded_fen: u64,
-        }
         let horizon_ns = (horizon_s * 1e9) as u64;
         let (institutions, events) = run(&network, &config, 22, 360_000);
         let last_ns = events.last().unwrap().0.sent_ns;

@@ -34,6 +34,12 @@ impl TxnId {
         TxnId(u128::from(date) << 96 | second << SECOND_SHIFT | (sequence & SEQUENCE_MASK))
     }
 
+    /// The sender-assigned sequence of an id made by [`TxnId::at`]: its low 79 bits, below the
+    /// second of the day.
+    pub fn sender_sequence(self) -> u128 {
+        self.0 & SEQUENCE_MASK
+    }
+
     /// When the sender made it, in seconds since 1970-01-01 UTC, from its date and second; `None`
     /// when the date is not a real `yyyymmdd` from 1970 on or the second is past the day's end.
     pub fn unix_s(self) -> Option<u64> {
@@ -224,7 +230,7 @@ mod tests {
         let id = TxnId::at(unix_s, 42);
         assert_eq!(id.date(), 20261207);
         assert_eq!(id.unix_s(), Some(unix_s));
-        assert_eq!(id.sequence() & SEQUENCE_MASK, 42);
+        assert_eq!(id.sender_sequence(), 42);
         for unix_s in [
             0,
             951_782_400,

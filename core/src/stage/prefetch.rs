@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::event::{Event, Kind, Results, TxnId};
 use crate::pipeline::{Handler, StageFault};
-use crate::store::{Loaded, PaymentStore};
+use crate::store::{Loaded, PaymentStore, StoreError, StoredPayment};
 
 use super::{LongMemory, WindowSchedule};
 
@@ -115,52 +115,54 @@ impl Prefetch {
             return Ok(());
         }
         if self.needs_lookup(event.txn_id) {
-            self.prefetching.store(event.sequence, Ordering::SeqCst);
-            let started = std::time::Instant::now();
-            let found = self
-                .store
-                .payment(event.txn_id, event.sequence)
-                .map_err(|error| StageFault::new(format!("prefetch: {error}")))?;
-            self.counters.lookups += 1;
-            self.counters.lookup_ns += started.elapsed().as_nanos() as u64;
-            if let Some(payment) = found {
-                self.counters.found += 1;
-                self.push(Loaded {
-                    sequence: event.sequence,
-                    for_original: false,
-                    payment,
-                    refunded_fen: 0,
-                })?;
+            let txn_id = event.txn_id;
+            let found = self.read(event.sequence, false, |store, as_of| {
+                Ok(store.payment(txn_id, as_of)?.map(|payment| (payment, 0)))
+            })?;
+            if found {
                 // A repeat (or a late reply): the ledger answers from this record.
                 return Ok(());
             }
         }
-        if reply {
-            return Ok(());
-        }
-        if event.kind == Kind::Refund
+        if !reply
+            && event.kind == Kind::Refund
             && !event.original.is_none()
             && self.needs_lookup(event.original)
         {
-            self.prefetching.store(event.sequence, Ordering::SeqCst);
-            let started = std::time::Instant::now();
-            let found = self
-                .store
-                .original(event.original, event.sequence)
-                .map_err(|error| StageFault::new(format!("prefetch: {error}")))?;
-            self.counters.lookups += 1;
-            self.counters.lookup_ns += started.elapsed().as_nanos() as u64;
-            if let Some((payment, refunded_fen)) = found {
-                self.counters.found += 1;
-                self.push(Loaded {
-                    sequence: event.sequence,
-                    for_original: true,
-                    payment,
-                    refunded_fen,
-                })?;
-            }
+            let original = event.original;
+            self.read(event.sequence, true, |store, as_of| {
+                store.original(original, as_of)
+            })?;
         }
         Ok(())
+    }
+
+    /// One store read for the event at `sequence`, as of it: published first (the ledger drops a
+    /// window generation only past it), timed and counted, and what it found queued to the
+    /// ledger. Returns whether it found a payment.
+    fn read(
+        &mut self,
+        sequence: u64,
+        for_original: bool,
+        read: impl FnOnce(&mut PaymentStore, u64) -> Result<Option<(StoredPayment, u64)>, StoreError>,
+    ) -> Result<bool, StageFault> {
+        self.prefetching.store(sequence, Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        let found = read(&mut self.store, sequence)
+            .map_err(|error| StageFault::new(format!("prefetch: {error}")))?;
+        self.counters.lookups += 1;
+        self.counters.lookup_ns += started.elapsed().as_nanos() as u64;
+        let Some((payment, refunded_fen)) = found else {
+            return Ok(false);
+        };
+        self.counters.found += 1;
+        self.push(Loaded {
+            sequence,
+            for_original,
+            payment,
+            refunded_fen,
+        })?;
+        Ok(true)
     }
 
     fn push(&mut self, loaded: Loaded) -> Result<(), StageFault> {

@@ -18,9 +18,6 @@ use super::write_json;
 use crate::data_dir;
 use crate::exit::Failure;
 
-/// The folder of a data directory that holds its payment store.
-pub const STORE_FOLDER: &str = "store";
-
 /// The id in its display form, `yyyymmdd-sssss-` and the sequence in 24 digits (as
 /// `impl Display for TxnId` writes it): exactly the text that id displays as, nothing else.
 pub fn parse_txn_id(text: &str) -> Result<TxnId, String> {
@@ -89,7 +86,7 @@ fn open_store(data_dir: &Path) -> Result<PaymentStore, Failure> {
             data_dir.display()
         )));
     }
-    let path = data_dir.join(STORE_FOLDER);
+    let path = data_dir.join(crate::run::memory::STORE_DIR);
     let empty = std::fs::read_dir(&path).map_or(true, |mut entries| entries.next().is_none());
     if empty {
         return Err(Failure::unreadable(format!(

@@ -17,10 +17,6 @@ use super::clock::RunClock;
 use super::report::{Reports, ThreadReport};
 use crate::interval::{IntervalRecorder, Outcomes};
 
-/// The sender-assigned part of a transaction id made by `TxnId::at`: its low 79 bits (above
-/// them, the second of the day it was made in).
-const TXN_ID_SEQUENCE_MASK: u128 = (1 << 79) - 1;
-
 /// A payment the ledger holds, on its way to the bank simulator.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Forwarded {
@@ -244,7 +240,7 @@ impl Egress {
                     original: Outcome::Pending,
                     sent_ns: expiry.sent_ns,
                 })?;
-            } else if expiry.txn_id.sequence() & TXN_ID_SEQUENCE_MASK < self.carried_below {
+            } else if expiry.txn_id.sender_sequence() < self.carried_below {
                 // Its send time is on an earlier start's clock: no latency to record.
                 self.report.carried_over_expired += 1;
             } else {

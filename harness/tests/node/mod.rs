@@ -279,6 +279,20 @@ impl Client {
 }
 
 /// `frame`'s bytes.
+/// The node's Prometheus text from its `--metrics` address.
+pub fn metrics(address: SocketAddr) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
 pub fn bytes(frame: &Frame) -> Vec<u8> {
     let mut buffer = [0u8; 512];
     let size = encode(frame, &mut buffer).unwrap();
