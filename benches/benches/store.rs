@@ -1,23 +1,27 @@
-//! The payment store on this machine's disk: batched writes of decided payments, lookups that
-//! find one and lookups that do not, a refund's original with its refunds, dropping an hour's
-//! partition, and the bytes a payment takes on disk.
+//! The payment store on this machine's disk: writes of decided payments (ingested in order, and
+//! batched), lookups that find one and lookups that do not, a refund's original with its
+//! refunds, dropping an hour's partitions, and the bytes a payment takes on disk.
 //!
 //! ```text
-//!   StoredPayment ×512 ─► PaymentStore::write (one atomic batch, no sync)
+//!   StoredPayment ×65,536 ─► PaymentStore::write (in order: sorted, ingested into a table)
+//!   StoredPayment ×512    ─► PaymentStore::write (late: one atomic batch, no sync)
 //!   txn id ─► PaymentStore::payment / original (the prefetch's reads)
 //! ```
 //!
 //! `cargo bench -p clearway-benches --bench store` runs the criterion groups:
-//! - `store_write/512`: a batch of 512 payments written, as the store writer does per ring
-//!   batch;
+//! - `store_write/512`: a batch of 512 payments written to the late partitions, the engine's
+//!   journal and memtables;
 //! - `store_lookup/found`, `store_lookup/absent`, `store_lookup/original`: one read each, over a
 //!   store of 1,000,000 payments.
 //!
 //! `cargo bench -p clearway-benches --bench store -- figures [PAYMENTS]` instead writes PAYMENTS
-//! (default 2,000,000) over four hours' partitions on one thread and prints payments per second
-//! written, the mean of each kind of read, the time to drop an hour's partition, and bytes per
-//! payment on disk after a flush and a full compaction — what docs/DURABILITY.md quotes. The
-//! files go to a folder under the system's temporary directory, removed after.
+//! (default 2,000,000) over four hours' partitions on one thread, as the store writer does, in
+//! writes of [`INGEST`] whose seconds follow each other, and prints payments per second written
+//! (with the process's CPU time, the engine's background work included, until it is idle),
+//! the same written in batches of [`BATCH`] into the late partitions, the mean of each kind of
+//! read, the time to drop an hour's partitions, and bytes per payment on disk after a flush and
+//! a full compaction: what docs/DURABILITY.md quotes. The files go to a folder under the
+//! system's temporary directory, removed after.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -26,11 +30,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clearway_core::event::{Kind, Outcome, ParticipantId, TxnId};
-use clearway_core::store::{PaymentStore, StoredPayment};
+use clearway_core::store::{Arrival, PaymentStore, StoredPayment};
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 
-/// Payments a store writer batch holds in these measurements: the run's batch limit.
+/// Payments a batched write holds in these measurements: a ring batch.
 const BATCH: usize = 512;
+
+/// Payments an in-order write holds in these measurements: about what the store writer writes
+/// at once at 250,000 payments/s.
+const INGEST: usize = 65_536;
 
 /// 2026-12-07 10:00:00 UTC: the first payment's second.
 const START_S: u64 = 1_796_637_600;
@@ -83,28 +91,58 @@ fn payment(index: u64, count: u64, hours: u64) -> StoredPayment {
     }
 }
 
-/// Writes `count` payments over `hours` hours in batches of [`BATCH`]; returns the seconds the
-/// writes took.
-fn fill(store: &mut PaymentStore, count: u64, hours: u64) -> f64 {
-    let mut batch = Vec::with_capacity(BATCH);
+/// Writes `count` payments over `hours` hours in writes of `size` into `arrival`'s partitions;
+/// returns the seconds the writes took. Payments follow each other in time, so writes of
+/// [`INGEST`] in order keep their seconds in order, as the store writer's do (the ids within a
+/// write are not sorted: institutions interleave).
+fn fill(store: &mut PaymentStore, count: u64, hours: u64, size: usize, arrival: Arrival) -> f64 {
+    let mut chunk = Vec::with_capacity(size);
     let started = Instant::now();
     for index in 0..count {
-        batch.push(payment(index, count, hours));
-        if batch.len() == BATCH || index + 1 == count {
+        chunk.push(payment(index, count, hours));
+        if chunk.len() == size || index + 1 == count {
+            store.write(&chunk, arrival).expect("the store writes");
             store
-                .write(&batch, index * 2 + 1)
+                .record_through(index * 2 + 1)
                 .expect("the store writes");
-            batch.clear();
+            chunk.clear();
         }
     }
     started.elapsed().as_secs_f64()
+}
+
+/// This process's CPU time so far, s (user and system, every thread): from /proc, 0 elsewhere.
+fn cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |at: usize| fields.get(at).and_then(|field| field.parse::<f64>().ok());
+    // After the command's name: state is field 0, utime 11, stime 12, in clock ticks (100/s).
+    (ticks(11).unwrap_or(0.0) + ticks(12).unwrap_or(0.0)) / 100.0
+}
+
+/// Waits until the engine's background threads have been idle for half a second: what a CPU
+/// figure that includes its flushes and compactions needs.
+fn until_idle() {
+    let mut last = cpu_s();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let now = cpu_s();
+        if now - last < 0.02 {
+            return;
+        }
+        last = now;
+    }
 }
 
 fn bench(criterion: &mut Criterion) {
     let path = scratch("criterion");
     let mut store = PaymentStore::open(&path).expect("a fresh store opens");
     let count = 1_000_000u64;
-    fill(&mut store, count, 4);
+    fill(&mut store, count, 4, INGEST, Arrival::InOrder);
 
     let mut group = criterion.benchmark_group("store_write");
     group.throughput(Throughput::Elements(BATCH as u64));
@@ -124,7 +162,7 @@ fn bench(criterion: &mut Criterion) {
             },
             |batch| {
                 store
-                    .write(&batch, next.get() * 2)
+                    .write(&batch, Arrival::Late)
                     .expect("the store writes")
             },
             BatchSize::SmallInput,
@@ -166,13 +204,32 @@ fn bench(criterion: &mut Criterion) {
 
 /// `figures [PAYMENTS]`: see the module documentation.
 fn figures(count: u64) {
+    let hours = 4;
+    {
+        let path = scratch("figures-late");
+        let mut store = PaymentStore::open(&path).expect("a fresh store opens");
+        let cpu = cpu_s();
+        let seconds = fill(&mut store, count, hours, BATCH, Arrival::Late);
+        until_idle();
+        println!(
+            "write, batches of {BATCH} into the late partitions: {:.0} payments/s on the writing \
+             thread; {:.2} µs of CPU a payment, the engine's flushes and compactions included",
+            count as f64 / seconds,
+            (cpu_s() - cpu) * 1e6 / count as f64
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&path);
+    }
     let path = scratch("figures");
     let mut store = PaymentStore::open(&path).expect("a fresh store opens");
-    let hours = 4;
-    let seconds = fill(&mut store, count, hours);
+    let cpu = cpu_s();
+    let seconds = fill(&mut store, count, hours, INGEST, Arrival::InOrder);
+    until_idle();
     println!(
-        "write: {count} payments in batches of {BATCH}, one thread: {:.0} payments/s",
-        count as f64 / seconds
+        "write, {INGEST} at a time in order (ingested): {:.0} payments/s on the writing thread; \
+         {:.2} µs of CPU a payment, the engine's background work included",
+        count as f64 / seconds,
+        (cpu_s() - cpu) * 1e6 / count as f64
     );
     let lookups = 200_000u64;
     let mean_ns = |store: &mut PaymentStore, read: &dyn Fn(&mut PaymentStore, u64)| {
@@ -225,7 +282,7 @@ fn figures(count: u64) {
         .expire(START_S + 3_600)
         .expect("the oldest hour drops");
     println!(
-        "expiry: {dropped} hour partition ({} payments) dropped in {:.1} ms",
+        "expiry: {dropped} hour ({} payments, its two partitions) dropped in {:.1} ms",
         count / hours,
         started.elapsed().as_secs_f64() * 1e3
     );

@@ -268,28 +268,66 @@ pub const WINDOW_SPAN_MS_DEFAULT: u64 = 5_000;
 pub const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The store engine's background threads (flushes and compactions): 1. The switch's stages own
-/// the cores; the store writes ~70 bytes a payment, well within one thread's compaction.
+/// the cores, and there is little to do: ingested in-order tables are moved down the levels
+/// whole, and only the late partitions (refund entries, payments that finished after their
+/// second was written) and small writes at low rates are flushed and merged.
 pub const STORE_WORKER_THREADS: usize = 1;
 
 /// Written payments the store may hold in memory before they are flushed into tables, bytes:
-/// 128 MiB, about a second of writes at 400,000 payments/s (memtables take ~3× the 83 bytes a
-/// payment is). The engine flushes on a background thread and never slows its writers itself;
+/// 128 MiB. Only writes through the engine's memtables count (writes of fewer than
+/// [`STORE_INGEST_PAYMENTS_MIN`]; larger ones are ingested straight into tables): at low rates
+/// that is every write, ~1.5 M payments' worth (memtables take ~3× the 83 bytes a payment is).
+/// The engine flushes on a background thread and never slows its writers itself;
 /// where the switch's threads keep the cores busy that thread can fall behind and memory grow
 /// without bound (measured: 10 GB after 5 minutes at 120,000/s on the 2-core box), so past this
 /// the store writer waits for the flush: backpressure, never a growing heap.
 pub const STORE_UNFLUSHED_BYTES_MAX: u64 = 128 * 1024 * 1024;
 
-/// Payments the store writer gathers before a write, at the least, unless
-/// [`STORE_WRITE_INTERVAL_MS`] of event time has passed: a write is one engine batch and one
-/// `write` system call whatever its size, so at 120,000 payments/s with a batch of one or two
-/// events per ring batch, writing every batch cost a third of the switch thread (measured on the
-/// 2-core box: 4.2 M writes for 3.7 M payments in 30 s). 512 is a ring batch at saturation.
-pub const STORE_WRITE_PAYMENTS_MIN: usize = 512;
+/// Payments the store writer gathers before a write, at the most: 131,072, a quarter second at
+/// 500,000 payments/s. A write is ingested into one new table per partition it touches (an
+/// encoding a record and a few syncs a write), so fewer, larger writes cost less per payment,
+/// up to what the buffer costs in memory: 131,072 × 80 B = 10 MiB, and the writer holds three
+/// (one filling, one being written, one spare).
+pub const STORE_WRITE_PAYMENTS_MAX: usize = 131_072;
 
-/// The most event time the store writer holds decided payments before writing them, in ms:
-/// 10 ms. It bounds how long after its answer a payment is missing from a QUERY's view and how
-/// late the window may turn waiting for the store, and at low rates keeps writes to 100 a second.
-pub const STORE_WRITE_INTERVAL_MS: u64 = 10;
+/// The most event time the store writer holds decided payments before handing them to its
+/// writing thread, in ms: 250 ms, so four writes a second. With [`STORE_SEAL_MS`] it bounds how
+/// long after its answer a payment is missing from a QUERY's view (up to 1.5 s: its second must
+/// end, then the seal, then the next write) and how late the window may turn waiting for the
+/// store. Measured on the 2-core box at 300,000 payments/s, 15 s: the engine's compaction took
+/// 3.7 s of CPU writing every 100 ms, 2.1 s every 250 ms, 2.2 s every 500 ms, 2.4 s every second
+/// (before writes kept their seconds in order, which leaves compaction little to do).
+pub const STORE_WRITE_INTERVAL_MS: u64 = 250;
+
+/// How far past the end of a second of transaction ids the switch's clock must be before the
+/// store writes that second's payments in order, in ms: 250 ms. Until then they wait in the
+/// writer (and the store's `through` stays below the first of them); a payment of a second
+/// already written, one whose bank took longer than this past its second's end, goes to its
+/// hour's late partition. At saturation on the 2-core box the 99th percentile of an answer is
+/// ~100 ms, so nearly every payment is written in order; the wait adds at most 1.25 s to how far
+/// the store lags, well within a window generation (at least 2 s at saturation, 5 s at rate).
+pub const STORE_SEAL_MS: u64 = 250;
+
+/// The size the store engine's compaction cuts its tables to, bytes: 16 MiB. Payments written
+/// in order are moved down the levels without being rewritten; the late partitions are merged,
+/// and a merge of the first level rewrites the tables of the next that overlap it, so smaller
+/// tables rewrite less. Measured on the 2-core box at 300,000 payments/s, 15 s, ids not yet in
+/// order: 10.4 s of compaction CPU with the engine's default 64 MiB and 4 tables, 2.1 s with
+/// 16 MiB and [`STORE_LEVEL0_TABLES_MAX`] = 16. A day at 120,000/s is ~30,000 tables.
+pub const STORE_TABLE_TARGET_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Tables the store engine lets gather in its first level before merging them into the next:
+/// 16 (the engine's default is 4). More at once means fewer merges of the next level's
+/// overlapping tables; a lookup checks each first-level table whose key range holds the id
+/// (its Bloom filter first), and ids in order make those few.
+pub const STORE_LEVEL0_TABLES_MAX: u8 = 16;
+
+/// The fewest payments a store write ingests straight into new tables rather than putting
+/// through the engine's journal and memtables: 4,096. Ingestion costs a table file and its syncs
+/// per partition a write touches (a few ms on the dev box's disk) and then ~0.5 µs a payment,
+/// the journal and memtable path ~0.7 µs a payment on the writing thread plus the flush and its
+/// memory; below a few thousand payments the syncs outweigh what ingestion saves.
+pub const STORE_INGEST_PAYMENTS_MIN: usize = 4_096;
 
 /// The longest the store writer waits at once for the engine's flush, in ms: 10 s. A flush of
 /// [`STORE_UNFLUSHED_BYTES_MAX`] takes well under a second on the dev box's disk; a wait past

@@ -256,3 +256,114 @@ fn durability_flags_without_a_data_directory_and_tools_without_one_get_their_cod
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Copies the folder `from` to `to`, file by file.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_store_missing_unreadable_or_ahead_of_the_journal_is_rebuilt_and_the_run_says_why() {
+    let dir = scratch("store-rebuilt");
+    let data = dir.join("data");
+    let store = data.join("store");
+    let restart = |case: &str| -> Value {
+        let output = durable_run(&dir, &["--snapshot-every", "3000"]);
+        assert!(
+            common::finished(output.status.code()),
+            "{case}: {}",
+            text(&output)
+        );
+        let after = summary(&dir);
+        // Whatever the store was, the replay check and the run's own checks hold.
+        assert_eq!(after["ledger"]["replay_state_hash_ok"], true, "{case}");
+        assert_eq!(after["ok"], true, "{case}: {}", text(&output));
+        if let Some(reason) = after["durability"]["recovery"]["store_rebuilt"].as_str() {
+            assert!(
+                text(&output)
+                    .contains("the payment store was rebuilt from the journal's first event"),
+                "{case}: the start says so: {}",
+                text(&output)
+            );
+            assert!(!reason.is_empty(), "{case}");
+        }
+        after
+    };
+    let rebuilt = |after: &Value| after["durability"]["recovery"]["store_rebuilt"].clone();
+
+    let first = restart("first");
+    assert_eq!(
+        rebuilt(&first),
+        Value::Null,
+        "a fresh data directory builds its store"
+    );
+    let early = dir.join("data-early");
+    copy_folder(&data, &early);
+    let second = restart("second");
+    assert_eq!(
+        rebuilt(&second),
+        Value::Null,
+        "a store that is in step is kept"
+    );
+
+    // Missing.
+    std::fs::remove_dir_all(&store).unwrap();
+    let missing = restart("missing");
+    assert!(
+        rebuilt(&missing).as_str().unwrap().contains("missing"),
+        "{missing}"
+    );
+
+    // The engine's own record of its tables overwritten: the store cannot be opened.
+    let version = store.join("version");
+    assert!(
+        version.exists(),
+        "the engine keeps its version file at {}",
+        version.display()
+    );
+    let length = std::fs::metadata(&version).unwrap().len() as usize;
+    std::fs::write(&version, vec![0xA5; length.max(16)]).unwrap();
+    let unreadable = restart("unreadable");
+    assert!(
+        rebuilt(&unreadable)
+            .as_str()
+            .unwrap()
+            .contains("could not be opened"),
+        "{unreadable}"
+    );
+
+    // Ahead: the journal and snapshots of the first run under the store of the last.
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "store" {
+            let path = entry.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    std::fs::remove_dir_all(early.join("store")).unwrap();
+    copy_folder(&early, &data);
+    let ahead = restart("ahead");
+    assert!(
+        rebuilt(&ahead)
+            .as_str()
+            .unwrap()
+            .contains("past the journal's end"),
+        "{ahead}"
+    );
+    let again = restart("again");
+    assert_eq!(rebuilt(&again), Value::Null, "the rebuilt store is kept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

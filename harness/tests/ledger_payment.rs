@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use clearway_core::event::{Kind, Outcome, ParticipantId, TxnId};
-use clearway_core::store::{PaymentStore, StoredPayment};
+use clearway_core::store::{Arrival, PaymentStore, StoredPayment};
 
 use common::{clearway, scratch};
 
@@ -46,9 +46,10 @@ fn data_dir_with_a_store(dir: &Path) -> (TxnId, TxnId, TxnId) {
                 refund_record,
                 stored(payout, Kind::PayoutCredit, Outcome::Declined, 5),
             ],
-            131,
+            Arrival::InOrder,
         )
         .unwrap();
+    store.record_through(131).unwrap();
     drop(store);
     (debit, refund, payout)
 }

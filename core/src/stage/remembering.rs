@@ -115,11 +115,15 @@ impl<S: LedgerSink> Remembering<S> {
         self.prefetch.load(event, results)?;
         self.ledger.apply(event, results, &mut self.sink);
         self.unwritten += 1;
-        // Write every so many events, and whenever the window waits for the store to turn.
-        let write = self.unwritten >= WRITE_EVERY_EVENTS || self.ledger.waits_for_store();
-        self.writer.take(event, write)?;
-        if write {
+        self.writer.take(event);
+        // Write every so many events what the writer has sealed, and everything whenever the
+        // window waits for the store to turn.
+        if self.ledger.waits_for_store() {
             self.unwritten = 0;
+            self.writer.write_all(event.sequence + 1)?;
+        } else if self.unwritten >= WRITE_EVERY_EVENTS {
+            self.unwritten = 0;
+            self.writer.write(event.sequence + 1)?;
         }
         Ok(())
     }
@@ -127,7 +131,7 @@ impl<S: LedgerSink> Remembering<S> {
     /// Writes what the store has not yet taken, through the event after `last_sequence`.
     pub fn flush(&mut self, through: u64) -> Result<(), StageFault> {
         self.unwritten = 0;
-        self.writer.write(through)
+        self.writer.write_all(through)
     }
 
     /// The ledger.

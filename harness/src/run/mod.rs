@@ -589,6 +589,8 @@ pub(crate) fn assemble(
             through,
             ledger_config.holds_capacity + 2 * config.ring_capacity,
         )
+        .on_thread()
+        .map_err(|error| Failure::failed(format!("the store's writing thread: {error}")))?
         .on_finish(move |counters| {
             let _ = reports.send(ThreadReport::Store(counters));
         })

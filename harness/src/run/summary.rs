@@ -128,14 +128,18 @@ pub struct PrefetchFigures {
 pub struct StoreFigures {
     /// Decided payments written.
     pub payments: u64,
-    /// Writes (one a batch).
+    /// Of them, written to their hour's late partition: they finished after their second had
+    /// been written in order.
+    pub late: u64,
+    /// Writes (four a second, or one per [`clearway_core::constants::STORE_WRITE_PAYMENTS_MAX`]).
     pub writes: u64,
     /// Payments per second of writing (the write calls' own time).
     pub payments_per_s_writing: f64,
-    /// Partitions dropped by retention.
-    pub partitions_dropped: u64,
-    /// Seconds the writer waited for the engine to flush what it held in memory (backpressure).
-    pub flush_wait_s: f64,
+    /// Hours dropped by retention (each hour's two partitions).
+    pub hours_dropped: u64,
+    /// Seconds the switch's store stage waited for the store's writing thread to take its next
+    /// buffer, or for the engine to flush what it held in memory (backpressure).
+    pub wait_s: f64,
     /// The store's bytes on disk at the end.
     pub disk_bytes: u64,
     /// Bytes on disk per payment the store holds from this run (0 when it wrote none).
@@ -163,11 +167,12 @@ impl MemorySummary {
             }),
             store: store.map(|counters| StoreFigures {
                 payments: counters.payments,
+                late: counters.late,
                 writes: counters.writes,
                 payments_per_s_writing: counters.payments as f64
                     / (counters.write_ns.max(1) as f64 / 1e9),
-                partitions_dropped: counters.partitions_dropped,
-                flush_wait_s: counters.flush_wait_ns as f64 / 1e9,
+                hours_dropped: counters.hours_dropped,
+                wait_s: counters.wait_ns as f64 / 1e9,
                 disk_bytes: counters.disk_bytes,
                 disk_bytes_per_payment: if counters.payments == 0 {
                     0.0
@@ -203,15 +208,17 @@ impl fmt::Display for MemorySummary {
         if let Some(store) = &self.store {
             writeln!(
                 out,
-                "    store      {} payments in {} writes ({:.0}/s while writing, {:.2} s waiting \
-                 for flushes); {:.1} MB on disk, {:.1} bytes a payment; {} partitions dropped",
+                "    store      {} payments ({} late) in {} writes ({:.0}/s while writing, the \
+                 switch waited {:.2} s for it); {:.1} MB on disk, {:.1} bytes a payment; {} hours \
+                 dropped",
                 thousands(store.payments),
+                thousands(store.late),
                 thousands(store.writes),
                 store.payments_per_s_writing,
-                store.flush_wait_s,
+                store.wait_s,
                 store.disk_bytes as f64 / 1e6,
                 store.disk_bytes_per_payment,
-                store.partitions_dropped
+                store.hours_dropped
             )?;
         }
         Ok(())
