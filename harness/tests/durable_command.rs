@@ -271,8 +271,20 @@ fn copy_folder(from: &Path, to: &Path) {
     }
 }
 
+/// Moves the data directory's epoch (the wall-clock time of event time zero) `seconds` back, as
+/// if the node had been stopped that long: the next start resumes its clock that much later,
+/// so its window turns at its first event.
+fn stop_for(data: &Path, seconds: u64) {
+    let manifest = data.join("clearway.json");
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let epoch = value["epoch_unix_ns"].as_u64().unwrap();
+    value["epoch_unix_ns"] = Value::from(epoch - seconds * 1_000_000_000);
+    std::fs::write(&manifest, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
 #[test]
-fn a_store_missing_unreadable_or_ahead_of_the_journal_is_rebuilt_and_the_run_says_why() {
+fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_run_says_why() {
     let dir = scratch("store-rebuilt");
     let data = dir.join("data");
     let store = data.join("store");

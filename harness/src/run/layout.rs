@@ -352,7 +352,8 @@ fn auto(
                 format!(
                     "auto, {count} cores: the producer, the journal beside one switch thread \
                      running authorize, route, prefetch and ledger, and the store and egress \
-                     after both; unpinned, spin-then-yield"
+                     after both; unpinned, spin-then-yield; the store writes on a thread of its \
+                     own"
                 ),
             )
         }
@@ -365,7 +366,7 @@ fn auto(
                 config,
                 format!(
                     "auto, {count} cores: the producer and one switch thread running every step, \
-                     unpinned, spin-then-yield"
+                     unpinned, spin-then-yield; the store writes on a thread of its own"
                 ),
             )
         }
@@ -380,7 +381,8 @@ fn auto(
                 pipelined(workers, producers, journal, Some(cores)),
                 format!(
                     "auto, {count} cores: a pinned, busy-spinning thread per step{}, authorize \
-                     ×{workers}, {producers} producer thread(s)",
+                     ×{workers}, {producers} producer thread(s); the store writes on an \
+                     unpinned thread of its own",
                     if journal { " and the journal" } else { "" }
                 ),
             )
