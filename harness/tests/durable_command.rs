@@ -1,8 +1,10 @@
 //! `clearway run --data-dir` and `clearway ledger`: a durable run restarts where it stopped; a
 //! corrupt journal record is refused by name, file and offset, by the node and by `verify`, and
 //! cut only when asked; flags that would change the state machine on a restart are refused; the
-//! tools answer a folder that is not a data directory with their exit code. Short runs at a
-//! modest rate: these check behaviour, never speed.
+//! tools answer a folder that is not a data directory with their exit code; a payment store that
+//! is missing, cannot be opened, is behind what the window needs or ahead of the journal is
+//! rebuilt, and the run says why. Short runs at a modest rate: these check behaviour, never
+//! speed (the store's test waits twice for the window's 5 s span to pass, ~20 s in all).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -271,16 +273,26 @@ fn copy_folder(from: &Path, to: &Path) {
     }
 }
 
-/// Moves the data directory's epoch (the wall-clock time of event time zero) `seconds` back, as
-/// if the node had been stopped that long: the next start resumes its clock that much later,
-/// so its window turns at its first event.
-fn stop_for(data: &Path, seconds: u64) {
-    let manifest = data.join("clearway.json");
-    let mut value: Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    let epoch = value["epoch_unix_ns"].as_u64().unwrap();
-    value["epoch_unix_ns"] = Value::from(epoch - seconds * 1_000_000_000);
-    std::fs::write(&manifest, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+/// Waits until the data directory's event clock (wall-clock time since its epoch) has passed
+/// `clock_s`: a start after that resumes its clock there. Returns the clock then.
+fn wait_for_clock(data: &Path, clock_s: f64) -> f64 {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("clearway.json")).unwrap())
+            .unwrap();
+    let epoch_ns = manifest["epoch_unix_ns"].as_u64().unwrap();
+    loop {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let clock_s_now = now_ns.saturating_sub(epoch_ns) as f64 / 1e9;
+        if clock_s_now >= clock_s {
+            return clock_s_now;
+        }
+        std::thread::sleep(std::time::Duration::from_secs_f64(
+            clock_s - clock_s_now + 0.05,
+        ));
+    }
 }
 
 #[test]
@@ -320,6 +332,11 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
     );
     let early = dir.join("data-early");
     copy_folder(&data, &early);
+    // The next two starts each come a window generation's span (5 s of event time) after the
+    // last turn, so the window turns at once: after the second it has dropped a generation, and
+    // a store written through nothing is behind.
+    let span_s = first["memory"]["window_span_ms"].as_f64().unwrap() / 1e3;
+    let turned_s = wait_for_clock(&data, span_s + 0.2);
     let second = restart("second");
     assert_eq!(
         rebuilt(&second),
@@ -329,6 +346,7 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
 
     // Missing.
     std::fs::remove_dir_all(&store).unwrap();
+    wait_for_clock(&data, turned_s + span_s + 0.2);
     let missing = restart("missing");
     assert!(
         rebuilt(&missing).as_str().unwrap().contains("missing"),
@@ -351,6 +369,16 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
             .unwrap()
             .contains("could not be opened"),
         "{unreadable}"
+    );
+
+    // Behind: an empty store, written through nothing, under a window that has dropped a
+    // generation.
+    std::fs::remove_dir_all(&store).unwrap();
+    drop(clearway_core::store::PaymentStore::open(&store).unwrap());
+    let behind = restart("behind");
+    assert!(
+        rebuilt(&behind).as_str().unwrap().contains("behind"),
+        "{behind}"
     );
 
     // Ahead: the journal and snapshots of the first run under the store of the last.
