@@ -380,6 +380,9 @@ impl PaymentStore {
         payments: &[StoredPayment],
         arrival: Arrival,
     ) -> Result<(), StoreError> {
+        if payments.is_empty() {
+            return Ok(());
+        }
         // One entry per key, sorted by partition, then key bytes: a payment's key is its id's
         // 16 big-endian bytes, a refund entry's is its original's then its own, so within a
         // partition (prefix, no suffix) < (prefix, suffix) orders them as the bytes do. The
