@@ -323,6 +323,14 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
         after
     };
     let rebuilt = |after: &Value| after["durability"]["recovery"]["store_rebuilt"].clone();
+    let rebuilt_because = |after: &Value, reason: &str| {
+        assert!(
+            rebuilt(after)
+                .as_str()
+                .is_some_and(|said| said.contains(reason)),
+            "rebuilt because {reason}: {after}"
+        );
+    };
 
     let first = restart("first");
     assert_eq!(
@@ -348,10 +356,7 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
     std::fs::remove_dir_all(&store).unwrap();
     wait_for_clock(&data, turned_s + span_s + 0.2);
     let missing = restart("missing");
-    assert!(
-        rebuilt(&missing).as_str().unwrap().contains("missing"),
-        "{missing}"
-    );
+    rebuilt_because(&missing, "missing");
 
     // The engine's own record of its tables overwritten: the store cannot be opened.
     let version = store.join("version");
@@ -363,23 +368,14 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
     let length = std::fs::metadata(&version).unwrap().len() as usize;
     std::fs::write(&version, vec![0xA5; length.max(16)]).unwrap();
     let unreadable = restart("unreadable");
-    assert!(
-        rebuilt(&unreadable)
-            .as_str()
-            .unwrap()
-            .contains("could not be opened"),
-        "{unreadable}"
-    );
+    rebuilt_because(&unreadable, "could not be opened");
 
     // Behind: an empty store, written through nothing, under a window that has dropped a
     // generation.
     std::fs::remove_dir_all(&store).unwrap();
     drop(clearway_core::store::PaymentStore::open(&store).unwrap());
     let behind = restart("behind");
-    assert!(
-        rebuilt(&behind).as_str().unwrap().contains("behind"),
-        "{behind}"
-    );
+    rebuilt_because(&behind, "behind");
 
     // Ahead: the journal and snapshots of the first run under the store of the last.
     for entry in std::fs::read_dir(&data).unwrap() {
@@ -396,13 +392,7 @@ fn a_store_missing_unreadable_behind_or_ahead_of_the_journal_is_rebuilt_and_the_
     std::fs::remove_dir_all(early.join("store")).unwrap();
     copy_folder(&early, &data);
     let ahead = restart("ahead");
-    assert!(
-        rebuilt(&ahead)
-            .as_str()
-            .unwrap()
-            .contains("past the journal's end"),
-        "{ahead}"
-    );
+    rebuilt_because(&ahead, "past the journal's end");
     let again = restart("again");
     assert_eq!(rebuilt(&again), Value::Null, "the rebuilt store is kept");
     std::fs::remove_dir_all(&dir).unwrap();

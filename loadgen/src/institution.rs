@@ -856,6 +856,20 @@ mod tests {
         refunded_fen: u64,
     }
 
+    impl Original {
+        /// `event` as just sent: nothing refunded yet.
+        fn sent(event: &Event) -> Original {
+            Original {
+                kind: event.kind,
+                sender: event.sender,
+                account: event.account,
+                amount_fen: event.amount_fen,
+                sent_ns: event.sent_ns,
+                refunded_fen: 0,
+            }
+        }
+    }
+
     #[test]
     fn refunds_name_old_enough_debits_of_their_sender_and_never_exceed_them() {
         let network = test_network();
@@ -874,17 +888,7 @@ mod tests {
         let mut refunds = 0;
         for (event, _) in &events {
             if event.kind != Kind::Refund {
-                originals.insert(
-                    event.txn_id,
-                    Original {
-                        kind: event.kind,
-                        sender: event.sender,
-                        account: event.account,
-                        amount_fen: event.amount_fen,
-                        sent_ns: event.sent_ns,
-                        refunded_fen: 0,
-                    },
-                );
+                originals.insert(event.txn_id, Original::sent(event));
                 continue;
             }
             refunds += 1;
@@ -1191,17 +1195,7 @@ mod tests {
                     place(age_ns, event.sent_ns, config.refund_delay_ns),
                 ));
             }
-            originals.insert(
-                event.txn_id,
-                Original {
-                    kind: event.kind,
-                    sender: event.sender,
-                    account: event.account,
-                    amount_fen: event.amount_fen,
-                    sent_ns: event.sent_ns,
-                    refunded_fen: 0,
-                },
-            );
+            originals.insert(event.txn_id, Original::sent(event));
         }
         for (what, ages) in [("resends", &resend_ages), ("refunds", &refund_ages)] {
             let count = ages.len() as f64;

@@ -51,7 +51,7 @@ impl TxnId {
         if day > days_in_month(year, month) {
             return None;
         }
-        let second = ((self.0 >> SECOND_SHIFT) & SECOND_MASK) as u64;
+        let second = self.second_of_day();
         if second >= SECONDS_PER_DAY {
             return None;
         }
@@ -66,6 +66,13 @@ impl TxnId {
     #[inline]
     pub fn stamp(self) -> u64 {
         (self.0 >> SECOND_SHIFT) as u64
+    }
+
+    /// The second-of-the-day part (0–86,399 for an id from [`TxnId::at`]; up to 2^17 − 1 in
+    /// an id that was not).
+    #[inline]
+    pub fn second_of_day(self) -> u64 {
+        ((self.0 >> SECOND_SHIFT) & SECOND_MASK) as u64
     }
 
     /// The date part, `yyyymmdd`.
@@ -143,8 +150,8 @@ impl std::fmt::Display for TxnId {
             formatter,
             "{:08}-{:05}-{:024}",
             self.date(),
-            (self.0 >> SECOND_SHIFT) & SECOND_MASK,
-            self.0 & SEQUENCE_MASK
+            self.second_of_day(),
+            self.sender_sequence()
         )
     }
 }

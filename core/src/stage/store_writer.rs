@@ -481,6 +481,36 @@ mod tests {
         }
     }
 
+    /// What each test writes with: a temporary store in a folder of its own, a day's retention
+    /// from [`EPOCH_S`], the ledger's side of the finished-payment queue, and the published
+    /// `through`.
+    struct Setup {
+        path: std::path::PathBuf,
+        store: PaymentStore,
+        memory: LongMemory,
+        queue: rtrb::Producer<StoredPayment>,
+        finished_out: rtrb::Consumer<StoredPayment>,
+        through: Arc<AtomicU64>,
+    }
+
+    fn setup(name: &str, capacity: usize) -> Setup {
+        let path =
+            std::env::temp_dir().join(format!("clearway-writer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let (queue, finished_out) = rtrb::RingBuffer::new(capacity);
+        Setup {
+            store: PaymentStore::temporary(&path).unwrap(),
+            path,
+            memory: LongMemory {
+                retention_ns: 86_400 * 1_000_000_000,
+                epoch_unix_ns: EPOCH_S * 1_000_000_000,
+            },
+            queue,
+            finished_out,
+            through: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
     fn at(sequence: u64, event_ms: u64) -> Event {
         Event {
             sequence,
@@ -491,16 +521,14 @@ mod tests {
 
     #[test]
     fn a_second_is_written_in_order_once_sealed_and_a_payment_of_it_after_that_is_late() {
-        let path =
-            std::env::temp_dir().join(format!("clearway-writer-seal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        let store = PaymentStore::temporary(&path).unwrap();
-        let memory = LongMemory {
-            retention_ns: 86_400 * 1_000_000_000,
-            epoch_unix_ns: EPOCH_S * 1_000_000_000,
-        };
-        let (mut queue, finished_out) = rtrb::RingBuffer::new(16);
-        let through = Arc::new(AtomicU64::new(0));
+        let Setup {
+            path,
+            store,
+            memory,
+            mut queue,
+            finished_out,
+            through,
+        } = setup("seal", 16);
         let mut writer = StoreWriter::new(
             store.clone(),
             memory,
@@ -561,16 +589,14 @@ mod tests {
 
     #[test]
     fn on_its_own_thread_the_writer_writes_the_same_and_hands_back_its_counters() {
-        let path =
-            std::env::temp_dir().join(format!("clearway-writer-thread-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        let store = PaymentStore::temporary(&path).unwrap();
-        let memory = LongMemory {
-            retention_ns: 86_400 * 1_000_000_000,
-            epoch_unix_ns: EPOCH_S * 1_000_000_000,
-        };
-        let (mut queue, finished_out) = rtrb::RingBuffer::new(64);
-        let through = Arc::new(AtomicU64::new(0));
+        let Setup {
+            path,
+            store,
+            memory,
+            mut queue,
+            finished_out,
+            through,
+        } = setup("thread", 64);
         let reported = Arc::new(std::sync::Mutex::new(None));
         let mut writer = StoreWriter::new(
             store.clone(),

@@ -593,14 +593,13 @@ impl PaymentStore {
 /// [`partition_hour`], remembered for the last date and hour of the day asked about.
 #[derive(Default)]
 struct HourOf {
-    last: Option<(u64, u64)>,
+    last: Option<((u32, u64), u64)>,
 }
 
 impl HourOf {
     fn of(&mut self, txn_id: TxnId) -> u64 {
-        // The stamp's date and hour of the day: ids of one hour share it.
-        let (date, second) = (txn_id.stamp() >> 17, txn_id.stamp() & ((1 << 17) - 1));
-        let key = (date << 6) | (second / PARTITION_SPAN_S);
+        // The date and hour of the day: ids of one hour share them.
+        let key = (txn_id.date(), txn_id.second_of_day() / PARTITION_SPAN_S);
         match self.last {
             Some((seen, hour)) if seen == key => hour,
             _ => {
